@@ -1,0 +1,229 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Pool } from '../src/db/pool';
+import {
+  type AttemptRecord,
+  disableWebhook,
+  failDelivery,
+  loadDeliveryContext,
+  lockWebhookStatus,
+  recordAttempt,
+  setDeliveryStatus,
+} from '../src/db/queries/deliveries';
+import { parseRetryAfter, type RetrySettings, retryDelayMs } from '../src/delivery/backoff';
+import { buildEnvelope, getRequestUrl, redactHeaders } from '../src/delivery/envelope';
+import type { HttpSender, SendResult } from '../src/delivery/http-sender';
+import { signatureHeaders } from '../src/delivery/signing';
+import { newId } from '../src/ids';
+import type { Logger } from '../src/logger';
+import type { Metrics } from '../src/metrics';
+import { VERSION } from '../src/version';
+import { FailureTypes } from '../workflows/shared';
+
+export interface DeliveryActivityDeps {
+  pool: Pool;
+  sender: HttpSender;
+  logger: Logger;
+  metrics: Metrics;
+  requestTimeoutMs: number;
+  retry: RetrySettings;
+  now?: () => Date;
+}
+
+export interface SendInput {
+  deliveryId: string;
+  /** Run Test: one attempt, sent even while the webhook is paused, answered rather than thrown. */
+  test?: { attemptId: string };
+}
+
+export interface AttemptSummary {
+  id: string;
+  deliveryId: string;
+  outcome: AttemptRecord['outcome'];
+  attemptNumber: number;
+  startedAt: string;
+  durationMs: number;
+  responseStatus: number | null;
+  responseBody: string | null;
+  error: { kind: string; message: string } | null;
+}
+
+export function createDeliveryActivities(deps: DeliveryActivityDeps) {
+  const now = deps.now ?? (() => new Date());
+
+  /** One attempt: checks the webhook is active, signs, sends, records, and throws on failure. */
+  async function sendDelivery(input: SendInput): Promise<AttemptSummary | null> {
+    const ctx = await loadDeliveryContext(deps.pool, input.deliveryId);
+    if (!ctx)
+      throw ApplicationFailure.nonRetryable(
+        `delivery ${input.deliveryId} not found`,
+        FailureTypes.deliveryCancelled,
+      );
+    if (ctx.deliveryStatus === 'succeeded') return null; // a repeated run after a crash: already done
+    if (ctx.deliveryStatus === 'cancelled' || ctx.webhook.deleted) {
+      await setDeliveryStatus(deps.pool, ctx.deliveryId, 'cancelled', ['pending', 'held', 'retrying']);
+      throw ApplicationFailure.nonRetryable('the delivery was cancelled', FailureTypes.deliveryCancelled);
+    }
+
+    const started = now();
+    const timestamp = Math.floor(started.getTime() / 1000);
+    const body = JSON.stringify(buildEnvelope(ctx.event));
+    const headers: Record<string, string> = {
+      ...ctx.webhook.headers,
+      'user-agent': `Herald/${VERSION}`,
+      ...(ctx.webhook.method === 'POST' ? { 'content-type': 'application/json' } : {}),
+      ...signatureHeaders(ctx.webhook.signature, ctx.webhook.secrets, ctx.event.id, timestamp, body),
+    };
+    const url = ctx.webhook.method === 'GET' ? getRequestUrl(ctx.webhook.url, body) : ctx.webhook.url;
+    const request = {
+      url,
+      method: ctx.webhook.method,
+      headers,
+      body: ctx.webhook.method === 'POST' ? body : undefined,
+    };
+
+    // The share lock makes "no request starts after the pause call returns" hold: see lockWebhookStatus.
+    const client = await deps.pool.connect();
+    let pending: Promise<SendResult>;
+    try {
+      await client.query('BEGIN');
+      const status = await lockWebhookStatus(client, ctx.webhook.id);
+      if (status !== 'active' && !input.test) {
+        await setDeliveryStatus(client, ctx.deliveryId, status === 'deleted' ? 'cancelled' : 'held', [
+          'pending',
+          'held',
+          'retrying',
+        ]);
+        await client.query('COMMIT');
+        if (status === 'deleted')
+          throw ApplicationFailure.nonRetryable('webhook deleted', FailureTypes.deliveryCancelled);
+        throw ApplicationFailure.nonRetryable(`webhook is ${status}`, FailureTypes.webhookInactive);
+      }
+      pending = deps.sender.send({ ...request, timeoutMs: deps.requestTimeoutMs });
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+    const result = await pending;
+
+    const attemptNumber = ctx.attemptCount + 1;
+    const succeeded = result.ok && result.status >= 200 && result.status < 300;
+    const outcome: AttemptRecord['outcome'] = succeeded
+      ? 'succeeded'
+      : !result.ok && result.kind === 'blocked'
+        ? 'blocked'
+        : 'failed';
+    const attempt: AttemptRecord = {
+      id: input.test?.attemptId ?? newId('att'),
+      deliveryId: ctx.deliveryId,
+      webhookId: ctx.webhook.id,
+      attemptNumber,
+      startedAt: started,
+      durationMs: result.durationMs,
+      outcome,
+      request: { url, method: ctx.webhook.method, headers: redactHeaders(headers), body },
+      response: result.ok ? { status: result.status, headers: result.headers, body: result.body } : undefined,
+      error: result.ok ? undefined : { kind: result.kind, message: result.message },
+    };
+
+    const temporalAttempt = input.test ? 1 : Context.current().info.attempt;
+    const delayMs =
+      succeeded || input.test ? undefined : nextDelayMs(result, temporalAttempt, started.getTime());
+    const gone = result.ok && result.status === 410 && !input.test;
+    const nextStatus = succeeded ? 'succeeded' : input.test ? 'failed' : gone ? 'held' : 'retrying';
+    await recordAttempt(
+      deps.pool,
+      attempt,
+      {
+        status: nextStatus,
+        nextAttemptAt: delayMs === undefined || gone ? null : new Date(started.getTime() + delayMs),
+      },
+      {
+        webhookId: ctx.webhook.id,
+        deliveryId: ctx.deliveryId,
+        attemptId: attempt.id,
+        eventId: ctx.event.id,
+        eventType: ctx.event.type,
+        outcome,
+        deliveryStatus: nextStatus,
+        responseStatus: attempt.response?.status ?? null,
+        startedAt: started.toISOString(),
+        durationMs: attempt.durationMs,
+      },
+    );
+    deps.metrics.attempts.inc({ outcome });
+    deps.metrics.attemptDuration.observe(result.durationMs / 1000);
+    if (succeeded && !input.test) {
+      deps.metrics.deliveries.inc({ outcome: 'succeeded' });
+      deps.metrics.endToEnd.observe((Date.now() - ctx.event.createdAt.getTime()) / 1000);
+    }
+    deps.logger.info(
+      {
+        deliveryId: ctx.deliveryId,
+        webhookId: ctx.webhook.id,
+        attempt: attemptNumber,
+        outcome,
+        status: attempt.response?.status,
+        error: attempt.error?.kind,
+        ms: attempt.durationMs,
+      },
+      'attempt',
+    );
+
+    const summary = summarize(attempt);
+    if (succeeded || input.test) return summary;
+    if (gone) {
+      // 410 Gone: the receiver says the endpoint is gone for good; stop sending to it at once.
+      await disableWebhook(deps.pool, ctx.webhook.id, 'The endpoint answered 410 Gone.');
+      throw ApplicationFailure.nonRetryable('the endpoint answered 410 Gone', FailureTypes.webhookInactive);
+    }
+    throw ApplicationFailure.create({
+      type: FailureTypes.attemptFailed,
+      message: attempt.error
+        ? `${attempt.error.kind}: ${attempt.error.message}`
+        : `HTTP ${attempt.response?.status}`,
+      nextRetryDelay: delayMs,
+    });
+  }
+
+  function nextDelayMs(result: SendResult, attempt: number, nowMs: number): number {
+    const retryAfter =
+      result.ok && (result.status === 429 || result.status === 503)
+        ? parseRetryAfter(result.headers['retry-after'], nowMs)
+        : undefined;
+    const delay = retryAfter ?? retryDelayMs(deps.retry, attempt);
+    return Math.min(delay, deps.retry.maxIntervalMs);
+  }
+
+  /** After the retry policy gave up: the delivery is failed and the webhook maybe disabled. */
+  async function failDeliveryActivity(input: {
+    deliveryId: string;
+    reason: string;
+  }): Promise<{ webhookDisabled: boolean }> {
+    const webhookDisabled = await failDelivery(
+      deps.pool,
+      input.deliveryId,
+      `Disabled after a delivery failed every retry with no success in between: ${input.reason}`,
+    );
+    deps.metrics.deliveries.inc({ outcome: 'failed' });
+    return { webhookDisabled };
+  }
+
+  return { sendDelivery, failDelivery: failDeliveryActivity };
+}
+
+function summarize(a: AttemptRecord): AttemptSummary {
+  return {
+    id: a.id,
+    deliveryId: a.deliveryId,
+    outcome: a.outcome,
+    attemptNumber: a.attemptNumber,
+    startedAt: a.startedAt.toISOString(),
+    durationMs: a.durationMs,
+    responseStatus: a.response?.status ?? null,
+    responseBody: a.response?.body.slice(0, 2048) ?? null,
+    error: a.error ?? null,
+  };
+}

@@ -1,0 +1,13 @@
+import { createDeliveryActivities, type DeliveryActivityDeps } from './delivery';
+
+export type ActivityDeps = DeliveryActivityDeps;
+
+/** Every activity the worker registers, built over injected dependencies. */
+export function createActivities(deps: ActivityDeps) {
+  return {
+    ...createDeliveryActivities(deps),
+  };
+}
+
+export type HeraldActivities = ReturnType<typeof createActivities>;
+export type { AttemptSummary, SendInput } from './delivery';

@@ -1,0 +1,61 @@
+import express, { type RequestHandler } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import { HttpError } from '../errors';
+import type { ApiContext } from './context';
+import { openApiDocument } from './openapi';
+import { errorHandler, notFoundHandler } from './problem';
+import { applicationsRouter } from './routers/applications';
+import { deliveriesRouter } from './routers/deliveries';
+import { entitiesRouter } from './routers/entities';
+import { eventsRouter } from './routers/events';
+import { healthRouter } from './routers/health';
+import { webhooksRouter } from './routers/webhooks';
+
+/** A body on a write must be JSON: anything else is 415, before parsing. */
+const requireJson: RequestHandler = (req, _res, next) => {
+  const hasBody = Number(req.get('content-length') ?? 0) > 0 || req.get('transfer-encoding') !== undefined;
+  if (hasBody && ['POST', 'PUT', 'PATCH'].includes(req.method) && !req.is('application/json')) {
+    return next(new HttpError(415, 'Unsupported media type', 'Send the body as application/json.'));
+  }
+  next();
+};
+
+export function createApp(ctx: ApiContext) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      const seconds = (performance.now() - started) / 1000;
+      ctx.metrics.httpRequests.observe(
+        { method: req.method, route, status: String(res.statusCode) },
+        seconds,
+      );
+      ctx.logger.info(
+        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) },
+        'request',
+      );
+    });
+    next();
+  });
+  app.use(healthRouter(ctx));
+  app.use(requireJson);
+  app.use(express.json({ limit: ctx.config.maxPayloadBytes, strict: true }));
+
+  app.use(applicationsRouter(ctx));
+  app.use(webhooksRouter(ctx));
+  app.use(deliveriesRouter(ctx));
+  app.use(eventsRouter(ctx));
+  app.use(entitiesRouter(ctx));
+
+  const document = openApiDocument();
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
+  app.use(notFoundHandler);
+  app.use(errorHandler(ctx.logger));
+  return app;
+}

@@ -1,0 +1,89 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { ZodError } from 'zod';
+import { HttpError } from '../errors';
+import type { Logger } from '../logger';
+
+/** The one place that turns errors into RFC 9457 problem+json responses. */
+export function sendProblem(res: Response, err: HttpError): void {
+  if (err.headers) res.set(err.headers);
+  res
+    .status(err.status)
+    .type('application/problem+json')
+    .send(
+      JSON.stringify({
+        type: `https://herald.dev/problems/${err.status}`,
+        title: err.title,
+        status: err.status,
+        detail: err.message,
+        ...(err.errors ? { errors: err.errors } : {}),
+      }),
+    );
+}
+
+export function zodToHttpError(err: ZodError, where: string): HttpError {
+  const errors = err.issues.map((i) => ({
+    path: [where, ...i.path.map(String)].join('.'),
+    message: i.message,
+  }));
+  return new HttpError(400, 'Invalid request', `${errors.length} field(s) are not valid.`, errors);
+}
+
+// Connection-level Postgres failures: the database is down or restarting, not the request's fault.
+const DB_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08006',
+  '08001',
+  '08003',
+]);
+
+function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof ZodError) return zodToHttpError(err, 'body');
+  const e = err as { type?: string; status?: number; code?: string; message?: string };
+  // body-parser's errors carry a `type`.
+  if (e.type === 'entity.too.large')
+    return new HttpError(413, 'Payload too large', 'The request body is larger than allowed.');
+  if (e.type === 'entity.parse.failed')
+    return new HttpError(400, 'Invalid JSON', 'The request body is not valid JSON.');
+  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported')
+    return new HttpError(415, 'Unsupported media type', 'Send the body as UTF-8 JSON.');
+  if (e.type === 'request.aborted')
+    return new HttpError(400, 'Request aborted', 'The client aborted the request.');
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
+    return new HttpError(e.status, 'Bad request', e.message ?? 'Bad request');
+  if (
+    (e.code && DB_UNAVAILABLE.has(e.code)) ||
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(e.message ?? '')
+  )
+    return new HttpError(
+      503,
+      'Service unavailable',
+      'The database is unavailable; try again shortly.',
+      undefined,
+      {
+        'retry-after': '5',
+      },
+    );
+  return undefined;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const known = toHttpError(err);
+    if (known) {
+      if (known.status >= 500) logger.warn({ err: (err as Error).message, path: req.path }, known.title);
+      return sendProblem(res, known);
+    }
+    logger.error({ err, path: req.path }, 'unhandled error');
+    sendProblem(res, new HttpError(500, 'Internal error', 'Something went wrong; it has been logged.'));
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendProblem(res, new HttpError(404, 'Not found', `No route for ${req.method} ${req.path}.`));
+};

@@ -1,0 +1,123 @@
+import { Router } from 'express';
+import { workflowIds } from '../../../workflows/shared';
+import {
+  getDelivery,
+  getDeliveryWithAttempts,
+  insertRedelivery,
+  listDeliveries,
+} from '../../db/queries/delivery-log';
+import { getWebhook } from '../../db/queries/webhooks';
+import { buildEnvelope } from '../../delivery/envelope';
+import { NotFoundError } from '../../errors';
+import { newId } from '../../ids';
+import { toRef } from '../../temporal/dispatcher';
+import { assertOwns } from '../auth';
+import { type ApiContext, workflowUrl } from '../context';
+import { routeDefiner } from '../route';
+import { Delivery, DeliveryDetail, DeliveryListQuery, listOf } from '../schemas';
+import { webhookFor } from './webhooks';
+
+export function deliveriesRouter(ctx: ApiContext): Router {
+  const router = Router();
+  const route = routeDefiner(router, ctx.authenticate);
+  const tag = 'Deliveries';
+  const withLink = <T extends { id: string }>(d: T) => ({
+    ...d,
+    workflowUrl: workflowUrl(ctx.config, workflowIds.delivery(d.id)),
+  });
+
+  route(
+    {
+      method: 'get',
+      path: '/v1/webhooks/:id/deliveries',
+      summary: 'Deliveries of a webhook, newest first',
+      tag,
+      access: 'deliveries:read',
+      query: DeliveryListQuery,
+      response: listOf(Delivery),
+    },
+    async ({ params, query, principal }) => {
+      const webhook = await webhookFor(ctx, principal, params.id);
+      const result = await listDeliveries(ctx.pool, webhook.id, query);
+      return { data: result.data.map(withLink), nextCursor: result.nextCursor };
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/v1/webhooks/:id/deliveries/stream',
+      summary: 'Server-sent events: one `attempt` event per attempt as it happens',
+      tag,
+      access: 'deliveries:read',
+      responseDescription: 'text/event-stream',
+    },
+    async ({ params, principal, req, res }) => {
+      const webhook = await webhookFor(ctx, principal, params.id);
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
+      res.write('retry: 2000\n: connected\n\n');
+      const unsubscribe = await ctx.notifications.subscribe(webhook.id, (notice) => {
+        res.write(`id: ${notice.attemptId}\nevent: attempt\ndata: ${JSON.stringify(notice)}\n\n`);
+      });
+      // A comment line every 15 s keeps proxies from closing an idle stream.
+      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      req.on('close', () => {
+        clearInterval(keepAlive);
+        unsubscribe();
+      });
+      return undefined;
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/v1/deliveries/:id',
+      summary: 'A delivery with every attempt',
+      tag,
+      access: 'deliveries:read',
+      response: DeliveryDetail,
+    },
+    async ({ params, principal }) => {
+      const delivery = await getDeliveryWithAttempts(ctx.pool, params.id);
+      assertOwns(principal, delivery?.applicationId, `Delivery ${params.id}`);
+      const { event, applicationId: _a, ...rest } = delivery!;
+      return { ...withLink(rest), payload: buildEnvelope(event) };
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/v1/deliveries/:id/redeliver',
+      summary: 'A fresh delivery of the same event',
+      tag,
+      access: 'webhooks:write',
+      status: 202,
+      response: Delivery,
+    },
+    async ({ params, principal }) => {
+      const original = await getDelivery(ctx.pool, params.id);
+      assertOwns(principal, original?.applicationId, `Delivery ${params.id}`);
+      const webhook = await getWebhook(ctx.pool, original!.webhookId);
+      if (!webhook) throw new NotFoundError(`Webhook ${original!.webhookId}`);
+      const status = webhook.status === 'active' ? 'pending' : 'held';
+      const row = await insertRedelivery(ctx.pool, newId('dlv'), original!, status);
+      if (status === 'pending') {
+        ctx.dispatcher
+          .start([toRef(row)])
+          .catch((err) =>
+            ctx.logger.warn({ err: err.message }, 'redelivery dispatch failed; recovery will start it'),
+          );
+      }
+      const { applicationId: _a, ...view } = (await getDelivery(ctx.pool, row.id))!;
+      return withLink(view);
+    },
+  );
+  return router;
+}

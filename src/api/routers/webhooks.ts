@@ -1,0 +1,301 @@
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { Router } from 'express';
+import type { AttemptSummary } from '../../../activities';
+import type { testWorkflow } from '../../../workflows/delivery';
+import { workflowIds } from '../../../workflows/shared';
+import type { Config } from '../../config';
+import { inTransaction } from '../../db/pool';
+import { getApplication } from '../../db/queries/applications';
+import { getEntity } from '../../db/queries/entities';
+import { insertEventWithDeliveries } from '../../db/queries/events';
+import * as hooks from '../../db/queries/webhooks';
+import { blockedReason, ipLiteral } from '../../delivery/address-policy';
+import { canSee } from '../../delivery/filters';
+import { generateSecret } from '../../delivery/signing';
+import { ValidationError } from '../../errors';
+import { newId } from '../../ids';
+import { searchAttributes } from '../../temporal/search-attributes';
+import { assertOwns, type Principal } from '../auth';
+import type { ApiContext } from '../context';
+import { routeDefiner } from '../route';
+import {
+  listOf,
+  TestResult,
+  Webhook,
+  WebhookCreate,
+  WebhookListQuery,
+  WebhookPatch,
+  WebhookWithSecret,
+} from '../schemas';
+
+export const webhookView = (w: hooks.WebhookRow) => ({
+  ...w,
+  createdAt: w.createdAt.toISOString(),
+  updatedAt: w.updatedAt.toISOString(),
+});
+
+/** https only unless the operator allows http; a literal blocked address is refused at once. */
+export function checkWebhookUrl(raw: string, config: Config): void {
+  const url = new URL(raw);
+  const allowed = config.allowHttp ? ['https:', 'http:'] : ['https:'];
+  if (!allowed.includes(url.protocol)) {
+    throw new ValidationError([
+      {
+        path: 'body.url',
+        message: config.allowHttp ? 'must be an http or https URL' : 'must be an https URL',
+      },
+    ]);
+  }
+  if (url.username || url.password) {
+    throw new ValidationError([
+      { path: 'body.url', message: 'must not carry credentials; use a custom header' },
+    ]);
+  }
+  const literal = ipLiteral(url.hostname);
+  const reason = literal && blockedReason(literal, config.allowedNetworks);
+  if (reason)
+    throw new ValidationError([{ path: 'body.url', message: `points at a blocked address: ${reason}` }]);
+}
+
+/** Loads a webhook the caller may see, or answers 404. */
+export async function webhookFor(ctx: ApiContext, p: Principal, id: string): Promise<hooks.WebhookRow> {
+  const webhook = await hooks.getWebhook(ctx.pool, id);
+  assertOwns(p, webhook?.applicationId, `Webhook ${id}`);
+  return webhook!;
+}
+
+export function webhooksRouter(ctx: ApiContext): Router {
+  const router = Router();
+  const route = routeDefiner(router, ctx.authenticate);
+  const tag = 'Webhooks';
+  const log = (what: string) => (err: Error) => ctx.logger.warn({ err: err.message }, what);
+
+  async function pause(webhook: hooks.WebhookRow) {
+    const paused = await hooks.setWebhookStatus(ctx.pool, webhook.id, 'paused');
+    ctx.dispatcher
+      .pauseRetrying(webhook.id)
+      .catch(log('pausing retries failed; the attempts will hold when they fire'));
+    return paused!;
+  }
+  async function resume(webhook: hooks.WebhookRow) {
+    const active = await hooks.setWebhookStatus(ctx.pool, webhook.id, 'active');
+    ctx.dispatcher
+      .releaseHeld(webhook.id)
+      .catch(log('releasing held deliveries failed; recovery will retry'));
+    return active!;
+  }
+
+  route(
+    {
+      method: 'post',
+      path: '/v1/webhooks',
+      summary: 'Create a webhook; the secret is returned once',
+      tag,
+      access: 'webhooks:write',
+      body: WebhookCreate,
+      status: 201,
+      response: WebhookWithSecret,
+    },
+    async ({ body, principal }) => {
+      let applicationId: string;
+      if (principal.kind === 'key') applicationId = principal.applicationId;
+      else if (body.applicationId) applicationId = body.applicationId;
+      else
+        throw new ValidationError([{ path: 'body.applicationId', message: 'required with the admin token' }]);
+      if (principal.kind === 'admin' && !(await getApplication(ctx.pool, applicationId))) {
+        throw new ValidationError([
+          { path: 'body.applicationId', message: `application ${applicationId} does not exist` },
+        ]);
+      }
+      checkWebhookUrl(body.url, ctx.config);
+      const secret = body.secret ?? generateSecret();
+      const webhook = await hooks.insertWebhook(ctx.pool, {
+        id: newId('wh'),
+        applicationId,
+        label: body.label,
+        url: body.url,
+        method: body.method,
+        events: body.events,
+        signature: body.signature,
+        secret,
+        syncIntervalMs: body.syncIntervalMs,
+        headers: body.headers,
+        status: body.status,
+      });
+      return { ...webhookView(webhook), secret };
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/v1/webhooks',
+      summary: 'List webhooks',
+      tag,
+      access: 'webhooks:read',
+      query: WebhookListQuery,
+      response: listOf(Webhook),
+    },
+    async ({ query, principal }) => {
+      const appId = principal.kind === 'key' ? principal.applicationId : query.applicationId;
+      const result = await hooks.listWebhooks(ctx.pool, appId, query.limit, query.cursor);
+      return { data: result.data.map(webhookView), nextCursor: result.nextCursor };
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/v1/webhooks/:id',
+      summary: 'Read a webhook',
+      tag,
+      access: 'webhooks:read',
+      response: Webhook,
+    },
+    async ({ params, principal }) => webhookView(await webhookFor(ctx, principal, params.id)),
+  );
+
+  route(
+    {
+      method: 'patch',
+      path: '/v1/webhooks/:id',
+      summary: 'Change a webhook',
+      tag,
+      access: 'webhooks:write',
+      body: WebhookPatch,
+      response: Webhook,
+    },
+    async ({ params, body, principal }) => {
+      const webhook = await webhookFor(ctx, principal, params.id);
+      if (body.url) checkWebhookUrl(body.url, ctx.config);
+      const { status, ...fields } = body;
+      let updated = (await hooks.updateWebhook(ctx.pool, webhook.id, fields))!;
+      if (status === 'paused' && updated.status === 'active') updated = await pause(updated);
+      if (status === 'active' && updated.status !== 'active') updated = await resume(updated);
+      return webhookView(updated);
+    },
+  );
+
+  route(
+    {
+      method: 'delete',
+      path: '/v1/webhooks/:id',
+      summary: 'Delete a webhook; its unfinished deliveries are cancelled',
+      tag,
+      access: 'webhooks:write',
+      status: 204,
+    },
+    async ({ params, principal, res }) => {
+      const webhook = await webhookFor(ctx, principal, params.id);
+      const cancelled = await inTransaction(ctx.pool, (client) => hooks.deleteWebhook(client, webhook.id));
+      ctx.dispatcher
+        .cancelAll(cancelled)
+        .catch(log('cancelling workflows failed; they cancel themselves on their next attempt'));
+      res.status(204).end();
+      return undefined;
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/v1/webhooks/:id/pause',
+      summary: 'Pause: new deliveries are held',
+      tag,
+      access: 'webhooks:write',
+      response: Webhook,
+    },
+    async ({ params, principal }) => {
+      const webhook = await webhookFor(ctx, principal, params.id);
+      return webhookView(webhook.status === 'active' ? await pause(webhook) : webhook);
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/v1/webhooks/:id/resume',
+      summary: 'Resume (or reactivate): held deliveries are sent oldest first',
+      tag,
+      access: 'webhooks:write',
+      response: Webhook,
+    },
+    async ({ params, principal }) => webhookView(await resume(await webhookFor(ctx, principal, params.id))),
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/v1/webhooks/:id/rotate-secret',
+      summary: 'New secret, returned once; the old one signs too for 24 h',
+      tag,
+      access: 'webhooks:write',
+      response: WebhookWithSecret,
+    },
+    async ({ params, principal }) => {
+      const webhook = await webhookFor(ctx, principal, params.id);
+      const secret = generateSecret();
+      await hooks.rotateSecret(ctx.pool, webhook.id, secret);
+      return { ...webhookView((await hooks.getWebhook(ctx.pool, webhook.id))!), secret };
+    },
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/v1/webhooks/:id/test',
+      summary: 'Send a webhook.test event now: one attempt, answered with its result',
+      tag,
+      access: 'webhooks:write',
+      response: TestResult,
+    },
+    async ({ params, principal }) => {
+      const webhook = await webhookFor(ctx, principal, params.id);
+      const entity = await testSubject(ctx, principal, webhook.applicationId);
+      const attemptId = newId('att');
+      const deliveryId = newId('dlv');
+      await inTransaction(ctx.pool, (client) =>
+        insertEventWithDeliveries(client, {
+          type: 'webhook.test',
+          action: 'test',
+          entityType: entity.type,
+          entityId: entity.id,
+          data: entity.data,
+          scopes: [],
+          target: { webhookId: webhook.id, applicationId: webhook.applicationId, deliveryId },
+        }),
+      );
+      const result: AttemptSummary | null = await ctx.temporal.workflow.execute<typeof testWorkflow>(
+        'testWorkflow',
+        {
+          workflowId: workflowIds.test(webhook.id, attemptId),
+          taskQueue: ctx.config.temporal.taskQueue,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowExecutionTimeout: '30s',
+          args: [{ deliveryId, attemptId, requestTimeoutMs: ctx.config.requestTimeoutMs }],
+          typedSearchAttributes: [
+            { key: searchAttributes.applicationId, value: webhook.applicationId },
+            { key: searchAttributes.webhookId, value: webhook.id },
+            { key: searchAttributes.eventType, value: 'webhook.test' },
+          ],
+        },
+      );
+      const { attemptNumber: _n, ...attempt } = result!;
+      return attempt;
+    },
+  );
+
+  return router;
+}
+
+/** A test carries the key's subject entity when the application may see it, else the application. */
+async function testSubject(ctx: ApiContext, p: Principal, applicationId: string) {
+  const app = (await getApplication(ctx.pool, applicationId))!;
+  if (p.kind === 'key' && p.subject) {
+    const entity = await getEntity(ctx.pool, p.subject.type, p.subject.id);
+    if (entity && !entity.deletedAt && canSee(app.access, entity)) {
+      return { type: entity.type, id: entity.id, data: entity.data as Record<string, unknown> };
+    }
+  }
+  return { type: 'application', id: app.id, data: { id: app.id, name: app.name } };
+}

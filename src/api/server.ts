@@ -1,0 +1,77 @@
+import type { Server } from 'node:http';
+import type { Config } from '../config';
+import { createAttemptNotifications } from '../db/notifications';
+import { createPool } from '../db/pool';
+import type { Logger } from '../logger';
+import { createMetrics } from '../metrics';
+import { connectTemporalClient } from '../temporal/client';
+import { createDispatcher } from '../temporal/dispatcher';
+import { startRecoveryLoop } from '../temporal/recovery';
+import { createApp } from './app';
+import { createAuthenticator } from './auth';
+import type { ApiContext } from './context';
+
+export interface ApiServer {
+  url: string;
+  port: number;
+  context: ApiContext;
+  /** Stops taking connections, lets requests in flight finish, then closes its clients. */
+  close(): Promise<void>;
+}
+
+/** Builds and starts the API process's parts: pool, Temporal client, recovery loop, HTTP server. */
+export async function startApiServer(opts: {
+  config: Config;
+  databaseUrl: string;
+  temporalAddress: string;
+  adminToken: string;
+  logger: Logger;
+  recovery?: { intervalMs: number; graceMs: number };
+}): Promise<ApiServer> {
+  const { config, logger } = opts;
+  const pool = createPool(opts.databaseUrl, 20);
+  const temporal = await connectTemporalClient(config, opts.temporalAddress);
+  const dispatcher = createDispatcher({ client: temporal, pool, config, logger });
+  const notifications = createAttemptNotifications(opts.databaseUrl, logger);
+  const context: ApiContext = {
+    config,
+    pool,
+    temporal,
+    dispatcher,
+    logger,
+    metrics: createMetrics(),
+    notifications,
+    authenticate: createAuthenticator(pool, opts.adminToken),
+  };
+  const recovery = startRecoveryLoop({
+    pool,
+    dispatcher,
+    logger,
+    ...(opts.recovery ?? { intervalMs: 10_000, graceMs: 15_000 }),
+  });
+  const app = createApp(context);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    context,
+    async close() {
+      await recovery.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      // Streams never end by themselves; give requests in flight a moment, then cut the rest.
+      const cut = setTimeout(() => server.closeAllConnections(), 5_000);
+      await closed;
+      clearTimeout(cut);
+      await notifications.close();
+      await temporal.connection.close();
+      await pool.end();
+    },
+  };
+}

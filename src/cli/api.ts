@@ -1,0 +1,28 @@
+import { resolveAdminToken } from '../admin-token';
+import { startApiServer } from '../api/server';
+import { loadConfig } from '../config';
+import { migrate } from '../db/migrate';
+import { createLogger } from '../logger';
+import { checkTemporal, connectDatabase, requireServices } from './connect';
+import { runMain, untilSignal } from './main';
+
+runMain('api', async () => {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'herald-api');
+  const { databaseUrl, temporalAddress } = requireServices(config);
+  const pool = await connectDatabase(databaseUrl, 1);
+  await migrate(pool); // idempotent and serialised by an advisory lock: safe from every replica
+  await pool.end();
+  await checkTemporal(temporalAddress);
+  const server = await startApiServer({
+    config,
+    databaseUrl,
+    temporalAddress,
+    adminToken: await resolveAdminToken(config),
+    logger,
+  });
+  logger.info({ url: server.url }, 'API listening');
+  const signal = await untilSignal();
+  logger.info({ signal }, 'draining');
+  await server.close();
+});

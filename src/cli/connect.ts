@@ -1,0 +1,41 @@
+import { Connection } from '@temporalio/client';
+import type { Config } from '../config';
+import { createPool, type Pool } from '../db/pool';
+import { StartupError } from './main';
+
+/** The production entry points need both services named; `npm start` provides embedded ones. */
+export function requireServices(config: Config): { databaseUrl: string; temporalAddress: string } {
+  if (!config.databaseUrl)
+    throw new StartupError('DATABASE_URL is required (npm start runs an embedded PostgreSQL instead)');
+  if (!config.temporal.address)
+    throw new StartupError(
+      'TEMPORAL_ADDRESS is required (npm start runs an embedded Temporal server instead)',
+    );
+  return { databaseUrl: config.databaseUrl, temporalAddress: config.temporal.address };
+}
+
+/** A pool that has answered once, or a StartupError naming DATABASE_URL. */
+export async function connectDatabase(databaseUrl: string, max?: number): Promise<Pool> {
+  const pool = createPool(databaseUrl, max);
+  try {
+    await pool.query('SELECT 1');
+    return pool;
+  } catch (err) {
+    await pool.end().catch(() => {});
+    const host = new URL(databaseUrl).host;
+    throw new StartupError(
+      `DATABASE_URL: cannot connect to PostgreSQL at ${host}: ${(err as Error).message}`,
+    );
+  }
+}
+
+export async function checkTemporal(address: string): Promise<void> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    await connection.close();
+  } catch (err) {
+    throw new StartupError(
+      `TEMPORAL_ADDRESS: cannot reach Temporal at ${address}: ${(err as Error).message}`,
+    );
+  }
+}

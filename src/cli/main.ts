@@ -1,0 +1,28 @@
+import { ConfigError } from '../config';
+import { MissingToolError } from '../embedded/temporal-cli';
+
+/** A start-up failure the operator can fix: printed as one line, no stack trace. */
+export class StartupError extends Error {}
+
+/**
+ * Runs a command's main function. Configuration and start-up errors end with one clear line and
+ * exit code 1; anything else is a bug and keeps its stack.
+ */
+export function runMain(name: string, main: () => Promise<void>): void {
+  main().catch((err) => {
+    if (err instanceof ConfigError || err instanceof StartupError || err instanceof MissingToolError) {
+      process.stderr.write(`herald ${name}: ${err.message}\n`);
+    } else {
+      process.stderr.write(`herald ${name}: ${err?.stack ?? err}\n`);
+    }
+    process.exit(1);
+  });
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+}

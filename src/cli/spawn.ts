@@ -1,0 +1,27 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+
+/**
+ * Starts another Herald entry point (api, worker, services) as a child process: the compiled
+ * file when running from dist/, the TypeScript source through tsx otherwise.
+ */
+export function spawnEntry(
+  name: 'api' | 'worker' | 'services',
+  env: NodeJS.ProcessEnv,
+  stdio: 'inherit' | 'pipe' = 'inherit',
+): ChildProcess {
+  const compiled = __filename.endsWith('.js');
+  const file = path.join(__dirname, `${name}${compiled ? '.js' : '.ts'}`);
+  const args = compiled ? [file] : ['--import', 'tsx', file];
+  return spawn(process.execPath, args, { env, stdio: ['pipe', stdio, stdio] });
+}
+
+/** Sends SIGTERM and waits for the exit, escalating to SIGKILL after `graceMs`. */
+export async function stopChild(child: ChildProcess, graceMs = 25_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

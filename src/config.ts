@@ -1,0 +1,112 @@
+import path from 'node:path';
+import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+
+/** Every environment variable Herald reads, with its default. The README's table mirrors this. */
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const cidrList = z
+  .string()
+  .default('')
+  .transform((value, ctx) => {
+    const ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+    for (const item of value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      try {
+        ranges.push(ipaddr.parseCIDR(item));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `"${item}" is not a CIDR range` });
+        return z.NEVER;
+      }
+    }
+    return ranges;
+  });
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.url({ message: 'expected a postgres:// connection string' }).optional(),
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d+$/, 'expected host:port')
+    .optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald'),
+  TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
+  HERALD_DATA_DIR: z.string().min(1).default('.data'),
+  HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_ALLOW_HTTP: booleanFlag.default(false),
+  HERALD_ALLOWED_NETWORKS: cidrList,
+  HERALD_REQUEST_TIMEOUT_MS: positiveInt(15_000),
+  HERALD_RETRY_INITIAL_MS: positiveInt(5_000),
+  HERALD_RETRY_BACKOFF: z.coerce.number().min(1).default(4),
+  HERALD_RETRY_MAX_INTERVAL_MS: positiveInt(36_000_000),
+  HERALD_RETRY_MAX_ATTEMPTS: positiveInt(10),
+  HERALD_SYNC_CONCURRENCY: positiveInt(16),
+  HERALD_RETENTION_DAYS: positiveInt(30),
+  HERALD_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  port: number;
+  databaseUrl: string | undefined;
+  temporal: { address: string | undefined; namespace: string; taskQueue: string; uiUrl: string };
+  dataDir: string;
+  adminToken: string | undefined;
+  allowHttp: boolean;
+  allowedNetworks: [ipaddr.IPv4 | ipaddr.IPv6, number][];
+  requestTimeoutMs: number;
+  retry: { initialMs: number; backoff: number; maxIntervalMs: number; maxAttempts: number };
+  syncConcurrency: number;
+  retentionDays: number;
+  maxPayloadBytes: number;
+  logLevel: Env['LOG_LEVEL'];
+}
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws a ConfigError whose message names every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "not set", as in most twelve-factor tools.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    // Values are not echoed: DATABASE_URL and HERALD_ADMIN_TOKEN carry secrets.
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+    },
+    dataDir: path.resolve(e.HERALD_DATA_DIR),
+    adminToken: e.HERALD_ADMIN_TOKEN,
+    allowHttp: e.HERALD_ALLOW_HTTP,
+    allowedNetworks: e.HERALD_ALLOWED_NETWORKS,
+    requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS,
+    retry: {
+      initialMs: e.HERALD_RETRY_INITIAL_MS,
+      backoff: e.HERALD_RETRY_BACKOFF,
+      maxIntervalMs: e.HERALD_RETRY_MAX_INTERVAL_MS,
+      maxAttempts: e.HERALD_RETRY_MAX_ATTEMPTS,
+    },
+    syncConcurrency: e.HERALD_SYNC_CONCURRENCY,
+    retentionDays: e.HERALD_RETENTION_DAYS,
+    maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
+    logLevel: e.LOG_LEVEL,
+  };
+}

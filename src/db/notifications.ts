@@ -1,0 +1,76 @@
+import { EventEmitter } from 'node:events';
+import pg from 'pg';
+import type { Logger } from '../logger';
+import { ATTEMPTS_CHANNEL } from './queries/deliveries';
+
+export interface AttemptNotice {
+  webhookId: string;
+  deliveryId: string;
+  attemptId: string;
+  eventId: string;
+  eventType: string;
+  outcome: string;
+  deliveryStatus: string;
+  responseStatus: number | null;
+  startedAt: string;
+  durationMs: number;
+}
+
+/**
+ * One LISTEN connection per API process, fanned out to every open delivery stream. Workers
+ * NOTIFY as they record attempts, so a stream sees attempts made by any worker. The connection
+ * reconnects by itself after Postgres restarts.
+ */
+export function createAttemptNotifications(connectionString: string, logger: Logger) {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  let client: pg.Client | undefined;
+  let closed = false;
+  let listening: Promise<void> | undefined;
+
+  async function connect(): Promise<void> {
+    const c = new pg.Client({ connectionString });
+    c.on('notification', (msg) => {
+      if (!msg.payload) return;
+      try {
+        const notice = JSON.parse(msg.payload) as AttemptNotice;
+        emitter.emit(notice.webhookId, notice);
+      } catch {}
+    });
+    c.on('error', () => {});
+    c.on('end', () => {
+      client = undefined;
+      listening = undefined;
+      if (!closed && emitter.eventNames().length > 0) setTimeout(() => ensure().catch(() => {}), 1_000);
+    });
+    await c.connect();
+    await c.query(`LISTEN ${ATTEMPTS_CHANNEL}`);
+    client = c;
+  }
+
+  function ensure(): Promise<void> {
+    if (!listening) {
+      listening = connect().catch((err) => {
+        listening = undefined;
+        logger.warn({ err: err.message }, 'attempt notifications unavailable');
+        throw err;
+      });
+    }
+    return listening;
+  }
+
+  return {
+    /** Calls fn with every attempt of the webhook until the returned function is called. */
+    async subscribe(webhookId: string, fn: (n: AttemptNotice) => void): Promise<() => void> {
+      emitter.on(webhookId, fn);
+      await ensure().catch(() => {});
+      return () => emitter.off(webhookId, fn);
+    },
+    async close() {
+      closed = true;
+      await client?.end().catch(() => {});
+    },
+  };
+}
+
+export type AttemptNotifications = ReturnType<typeof createAttemptNotifications>;

@@ -1,0 +1,211 @@
+import type { Pool, PoolClient } from '../pool';
+
+export type DeliveryStatus = 'pending' | 'held' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Everything one attempt needs, loaded in one round trip. */
+export interface DeliveryContext {
+  deliveryId: string;
+  deliveryStatus: DeliveryStatus;
+  attemptCount: number;
+  applicationId: string;
+  event: {
+    id: string;
+    type: string;
+    action: string;
+    entityType: string;
+    entityId: string;
+    data: unknown;
+    sync: unknown;
+    createdAt: Date;
+  };
+  webhook: {
+    id: string;
+    url: string;
+    method: 'POST' | 'GET';
+    signature: 'standard-webhooks' | 'hmac-sha256';
+    secrets: string[];
+    headers: Record<string, string>;
+    status: 'active' | 'paused' | 'disabled';
+    deleted: boolean;
+  };
+}
+
+export async function loadDeliveryContext(
+  db: Pool | PoolClient,
+  deliveryId: string,
+): Promise<DeliveryContext | undefined> {
+  const { rows } = await db.query(
+    `SELECT d.id, d.status, d.attempt_count, d.application_id,
+            e.id AS event_id, e.type, e.action, e.entity_type, e.entity_id, e.data, e.sync, e.created_at,
+            w.id AS webhook_id, w.url, w.method, w.signature, w.headers, w.status AS webhook_status,
+            w.deleted_at IS NOT NULL AS deleted,
+            array_remove(ARRAY[w.secret,
+              CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END], NULL) AS secrets
+       FROM deliveries d
+       JOIN events e ON e.id = d.event_id
+       JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.id = $1`,
+    [deliveryId],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return {
+    deliveryId: r.id,
+    deliveryStatus: r.status,
+    attemptCount: r.attempt_count,
+    applicationId: r.application_id,
+    event: {
+      id: r.event_id,
+      type: r.type,
+      action: r.action,
+      entityType: r.entity_type,
+      entityId: r.entity_id,
+      data: r.data,
+      sync: r.sync,
+      createdAt: r.created_at,
+    },
+    webhook: {
+      id: r.webhook_id,
+      url: r.url,
+      method: r.method,
+      signature: r.signature,
+      secrets: r.secrets,
+      headers: r.headers,
+      status: r.webhook_status,
+      deleted: r.deleted,
+    },
+  };
+}
+
+/**
+ * Takes a share lock on the webhook row and reports whether it is active. A pause or disable
+ * takes the row's update lock, so it waits for every sender that saw "active" to commit, and
+ * every sender after it sees the new status.
+ */
+export async function lockWebhookStatus(client: PoolClient, webhookId: string): Promise<string | undefined> {
+  const { rows } = await client.query(
+    'SELECT status, deleted_at IS NOT NULL AS deleted FROM webhooks WHERE id = $1 FOR SHARE',
+    [webhookId],
+  );
+  if (!rows[0]) return undefined;
+  return rows[0].deleted ? 'deleted' : rows[0].status;
+}
+
+export async function setDeliveryStatus(
+  db: Pool | PoolClient,
+  deliveryId: string,
+  status: DeliveryStatus,
+  onlyFrom?: DeliveryStatus[],
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE deliveries SET status = $2, next_attempt_at = NULL, updated_at = now()
+      WHERE id = $1 AND ($3::text[] IS NULL OR status = ANY($3))`,
+    [deliveryId, status, onlyFrom ?? null],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+export interface AttemptRecord {
+  id: string;
+  deliveryId: string;
+  webhookId: string;
+  attemptNumber: number;
+  startedAt: Date;
+  durationMs: number;
+  outcome: 'succeeded' | 'failed' | 'blocked';
+  request: { url: string; method: string; headers: Record<string, string>; body: string };
+  response?: { status: number; headers: Record<string, string>; body: string };
+  error?: { kind: string; message: string };
+}
+
+export const ATTEMPTS_CHANNEL = 'herald_attempts';
+
+/**
+ * Records one attempt, moves the delivery to its new status, notes the webhook's last success and
+ * tells API processes listening on ATTEMPTS_CHANNEL: one statement, one round trip.
+ */
+export async function recordAttempt(
+  db: Pool | PoolClient,
+  attempt: AttemptRecord,
+  next: { status: DeliveryStatus; nextAttemptAt: Date | null },
+  notice: Record<string, unknown>,
+): Promise<void> {
+  await db.query(
+    `WITH attempt AS (
+       INSERT INTO attempts (id, delivery_id, webhook_id, attempt_number, started_at, duration_ms, outcome,
+                             request_url, request_method, request_headers, request_body,
+                             response_status, response_headers, response_body, error_kind, error_message)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+     ), delivery AS (
+       UPDATE deliveries
+          SET status = $17, attempt_count = attempt_count + 1,
+              first_attempt_at = coalesce(first_attempt_at, $5), last_attempt_at = $5,
+              next_attempt_at = $18, updated_at = now()
+        WHERE id = $2 AND status NOT IN ('succeeded', 'cancelled')
+     ), webhook AS (
+       -- Rate-limited to one write a second so a busy webhook's row does not become a hot spot.
+       UPDATE webhooks SET last_success_at = $5
+        WHERE id = $3 AND $7 = 'succeeded'
+          AND (last_success_at IS NULL OR last_success_at < $5::timestamptz - interval '1 second')
+     )
+     SELECT pg_notify('${ATTEMPTS_CHANNEL}', $19)`,
+    [
+      attempt.id,
+      attempt.deliveryId,
+      attempt.webhookId,
+      attempt.attemptNumber,
+      attempt.startedAt,
+      attempt.durationMs,
+      attempt.outcome,
+      attempt.request.url,
+      attempt.request.method,
+      attempt.request.headers,
+      attempt.request.body,
+      attempt.response?.status ?? null,
+      attempt.response?.headers ?? null,
+      attempt.response?.body ?? null,
+      attempt.error?.kind ?? null,
+      attempt.error?.message ?? null,
+      next.status,
+      next.nextAttemptAt,
+      JSON.stringify(notice),
+    ],
+  );
+}
+
+/**
+ * Marks a delivery whose retries ran out as failed and, when its webhook has had no success
+ * since the delivery's first attempt, disables the webhook. Returns whether it disabled it.
+ */
+export async function failDelivery(
+  db: Pool | PoolClient,
+  deliveryId: string,
+  reason: string,
+): Promise<boolean> {
+  const { rows } = await db.query(
+    `WITH failed AS (
+       UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND status NOT IN ('succeeded', 'cancelled')
+        RETURNING webhook_id, first_attempt_at
+     )
+     UPDATE webhooks w SET status = 'disabled', disabled_reason = $2, updated_at = now()
+       FROM failed f
+      WHERE w.id = f.webhook_id AND w.status = 'active'
+        AND (w.last_success_at IS NULL OR w.last_success_at < f.first_attempt_at)
+     RETURNING w.id`,
+    [deliveryId, reason],
+  );
+  return rows.length > 0;
+}
+
+export async function disableWebhook(
+  db: Pool | PoolClient,
+  webhookId: string,
+  reason: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE webhooks SET status = 'disabled', disabled_reason = $2, updated_at = now()
+      WHERE id = $1 AND deleted_at IS NULL`,
+    [webhookId, reason],
+  );
+}

@@ -1,0 +1,106 @@
+import type { Pool } from '../pool';
+import { page } from './pagination';
+
+/** Reads for the delivery log: lists, one delivery with its attempts. */
+
+const DELIVERY_COLUMNS = `d.id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempt_count, d.next_attempt_at,
+  d.created_at, d.updated_at, d.application_id`;
+
+function toDelivery(r: Record<string, any>) {
+  return {
+    id: r.id as string,
+    webhookId: r.webhook_id as string,
+    applicationId: r.application_id as string,
+    eventId: r.event_id as string,
+    eventType: r.event_type as string,
+    status: r.status as string,
+    attemptCount: r.attempt_count as number,
+    nextAttemptAt: (r.next_attempt_at as Date | null)?.toISOString() ?? null,
+    createdAt: (r.created_at as Date).toISOString(),
+    updatedAt: (r.updated_at as Date).toISOString(),
+  };
+}
+export type DeliveryView = ReturnType<typeof toDelivery>;
+
+export async function listDeliveries(
+  db: Pool,
+  webhookId: string,
+  q: { status?: string; limit: number; cursor?: string },
+) {
+  const { rows } = await db.query(
+    `SELECT ${DELIVERY_COLUMNS} FROM deliveries d
+      WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::text IS NULL OR d.id < $3)
+      ORDER BY d.id DESC LIMIT $4`,
+    [webhookId, q.status ?? null, q.cursor ?? null, q.limit + 1],
+  );
+  return page(rows.map(toDelivery), q.limit);
+}
+
+export async function getDelivery(db: Pool, id: string): Promise<DeliveryView | undefined> {
+  const { rows } = await db.query(`SELECT ${DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = $1`, [id]);
+  return rows[0] ? toDelivery(rows[0]) : undefined;
+}
+
+export async function getDeliveryWithAttempts(db: Pool, id: string) {
+  const { rows } = await db.query(
+    `SELECT ${DELIVERY_COLUMNS}, e.type AS e_type, e.action, e.entity_type, e.entity_id, e.data, e.sync, e.created_at AS e_created
+       FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1`,
+    [id],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  const attempts = await db.query(
+    `SELECT id, delivery_id, attempt_number, started_at, duration_ms, outcome, request_url, request_method,
+            request_headers, request_body, response_status, response_headers, response_body, error_kind, error_message
+       FROM attempts WHERE delivery_id = $1 ORDER BY id`,
+    [id],
+  );
+  return {
+    ...toDelivery(r),
+    event: {
+      id: r.event_id as string,
+      type: r.e_type as string,
+      action: r.action as string,
+      entityType: r.entity_type as string,
+      entityId: r.entity_id as string,
+      data: r.data,
+      sync: r.sync,
+      createdAt: r.e_created as Date,
+    },
+    attempts: attempts.rows.map((a) => ({
+      id: a.id,
+      deliveryId: a.delivery_id,
+      attemptNumber: a.attempt_number,
+      startedAt: (a.started_at as Date).toISOString(),
+      durationMs: a.duration_ms,
+      outcome: a.outcome,
+      request: {
+        url: a.request_url,
+        method: a.request_method,
+        headers: a.request_headers,
+        body: a.request_body,
+      },
+      response:
+        a.response_status === null
+          ? null
+          : { status: a.response_status, headers: a.response_headers, body: a.response_body },
+      error: a.error_kind ? { kind: a.error_kind, message: a.error_message } : null,
+    })),
+  };
+}
+
+/** A redelivery: a new delivery row of the same event to the same webhook. */
+export async function insertRedelivery(
+  db: Pool,
+  newId: string,
+  of: { id: string },
+  status: 'pending' | 'held',
+) {
+  const { rows } = await db.query(
+    `INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status)
+     SELECT $1, event_id, webhook_id, application_id, event_type, $3 FROM deliveries WHERE id = $2
+     RETURNING id, webhook_id, application_id, event_type, status`,
+    [newId, of.id, status],
+  );
+  return rows[0];
+}

@@ -1,0 +1,83 @@
+import type { Pool, PoolClient } from '../pool';
+import { page } from './pagination';
+
+export interface EntityRow {
+  type: string;
+  id: string;
+  scopes: string[];
+  data: unknown;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+}
+
+const COLUMNS = 'type, id, scopes, data, version, created_at, updated_at, deleted_at';
+function toEntity(r: Record<string, any>): EntityRow {
+  return {
+    type: r.type,
+    id: r.id,
+    scopes: r.scopes,
+    data: r.data,
+    version: r.version,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    deletedAt: r.deleted_at,
+  };
+}
+
+export async function getEntity(
+  db: Pool | PoolClient,
+  type: string,
+  id: string,
+): Promise<EntityRow | undefined> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM entities WHERE type = $1 AND id = $2`, [type, id]);
+  return rows[0] ? toEntity(rows[0]) : undefined;
+}
+
+/**
+ * Upserts the latest snapshot. Returns the action it amounts to (`created`, also for a deleted
+ * entity coming back; `updated`), or undefined when nothing changed. The row lock serialises
+ * concurrent writers of one entity, so versions never repeat.
+ */
+export async function upsertEntity(
+  db: PoolClient,
+  e: { type: string; id: string; data: unknown; scopes: string[] },
+): Promise<{ action: 'created' | 'updated'; entity: EntityRow } | undefined> {
+  const before = await db.query(`SELECT ${COLUMNS} FROM entities WHERE type = $1 AND id = $2 FOR UPDATE`, [
+    e.type,
+    e.id,
+  ]);
+  const old = before.rows[0] ? toEntity(before.rows[0]) : undefined;
+  const { rows } = await db.query(
+    `INSERT INTO entities (type, id, scopes, data) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (type, id) DO UPDATE
+        SET scopes = EXCLUDED.scopes, data = EXCLUDED.data, version = entities.version + 1,
+            updated_at = now(), deleted_at = NULL
+      WHERE entities.deleted_at IS NOT NULL OR entities.data IS DISTINCT FROM EXCLUDED.data
+         OR entities.scopes IS DISTINCT FROM EXCLUDED.scopes
+     RETURNING ${COLUMNS}`,
+    [e.type, e.id, e.scopes, JSON.stringify(e.data)],
+  );
+  if (!rows[0]) return undefined;
+  return { action: !old || old.deletedAt ? 'created' : 'updated', entity: toEntity(rows[0]) };
+}
+
+/** Marks the entity deleted (a tombstone keeps its last data for the event); undefined if absent. */
+export async function deleteEntity(db: PoolClient, type: string, id: string): Promise<EntityRow | undefined> {
+  const { rows } = await db.query(
+    `UPDATE entities SET deleted_at = now(), version = version + 1, updated_at = now()
+      WHERE type = $1 AND id = $2 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
+    [type, id],
+  );
+  return rows[0] ? toEntity(rows[0]) : undefined;
+}
+
+export async function listEntities(db: Pool, type: string, limit: number, cursor?: string) {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM entities WHERE type = $1 AND deleted_at IS NULL AND ($2::text IS NULL OR id > $2)
+      ORDER BY id LIMIT $3`,
+    [type, cursor ?? null, limit + 1],
+  );
+  return page(rows.map(toEntity), limit);
+}

@@ -1,0 +1,67 @@
+import path from 'node:path';
+import type { Logger } from '../logger';
+import { startEmbeddedPostgres } from './postgres';
+import { ensureTemporalCli } from './temporal-cli';
+import { startTemporalDevServer } from './temporal-server';
+
+export interface EmbeddedServices {
+  databaseUrl: string;
+  temporalAddress: string;
+  temporalUiUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded default: PostgreSQL and the Temporal dev server with their data under `dataDir`,
+ * each only when the environment does not name one already.
+ */
+export async function startEmbeddedServices(opts: {
+  dataDir: string;
+  databaseUrl?: string;
+  temporalAddress?: string;
+  postgresPort: number;
+  temporalPort: number;
+  uiPort?: number;
+  namespace: string;
+  ephemeral?: boolean;
+  logger: Logger;
+}): Promise<EmbeddedServices> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  };
+  try {
+    let databaseUrl = opts.databaseUrl;
+    if (!databaseUrl) {
+      const pg = await startEmbeddedPostgres({
+        dir: path.join(opts.dataDir, 'postgres'),
+        port: opts.postgresPort,
+        database: 'herald',
+        ephemeral: opts.ephemeral,
+        logger: opts.logger,
+      });
+      stops.push(pg.stop);
+      databaseUrl = pg.url;
+    }
+    let temporalAddress = opts.temporalAddress;
+    let temporalUiUrl: string | undefined;
+    if (!temporalAddress) {
+      const cli = await ensureTemporalCli((line) => opts.logger.info(line));
+      const server = await startTemporalDevServer({
+        cli,
+        dir: path.join(opts.dataDir, 'temporal'),
+        port: opts.temporalPort,
+        uiPort: opts.uiPort,
+        namespace: opts.namespace,
+        logger: opts.logger,
+      });
+      stops.push(server.stop);
+      temporalAddress = server.address;
+      temporalUiUrl = server.uiUrl;
+    }
+    return { databaseUrl, temporalAddress, temporalUiUrl, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}

@@ -1,0 +1,144 @@
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { deliveryWorkflow } from '../../workflows/delivery';
+import { SignalNames, workflowIds } from '../../workflows/shared';
+import type { Config } from '../config';
+import type { Pool } from '../db/pool';
+import type { Logger } from '../logger';
+import { searchAttributes } from './search-attributes';
+
+export interface DeliveryRef {
+  id: string;
+  webhookId: string;
+  applicationId: string;
+  eventType: string;
+}
+
+/** Runs fn over items with at most `limit` in flight, in order of start. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(lanes);
+}
+
+/**
+ * Starts and signals delivery workflows. Every start uses the contract's workflow id with
+ * REJECT_DUPLICATE, so starting a delivery twice (the recovery loop racing the API) is harmless.
+ */
+export function createDispatcher(deps: { client: Client; pool: Pool; config: Config; logger: Logger }) {
+  const { client, pool, config } = deps;
+
+  async function startOne(d: DeliveryRef): Promise<void> {
+    try {
+      await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
+        workflowId: workflowIds.delivery(d.id),
+        taskQueue: config.temporal.taskQueue,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        args: [{ deliveryId: d.id, retry: config.retry, requestTimeoutMs: config.requestTimeoutMs }],
+        typedSearchAttributes: [
+          { key: searchAttributes.applicationId, value: d.applicationId },
+          { key: searchAttributes.webhookId, value: d.webhookId },
+          { key: searchAttributes.eventType, value: d.eventType },
+        ],
+      });
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    }
+  }
+
+  /** Starts each delivery's workflow and marks the rows started; failures are left to the recovery loop. */
+  async function start(deliveries: DeliveryRef[]): Promise<void> {
+    const started: string[] = [];
+    await eachLimited(deliveries, 32, async (d) => {
+      try {
+        await startOne(d);
+        started.push(d.id);
+      } catch (err) {
+        deps.logger.warn(
+          { deliveryId: d.id, err: (err as Error).message },
+          'workflow start failed; recovery will retry',
+        );
+      }
+    });
+    if (started.length > 0) {
+      await pool.query('UPDATE deliveries SET workflow_started = true WHERE id = ANY($1)', [started]);
+    }
+  }
+
+  async function signal(
+    deliveryIds: string[],
+    name: (typeof SignalNames)[keyof typeof SignalNames],
+  ): Promise<void> {
+    await eachLimited(deliveryIds, 32, async (id) => {
+      try {
+        await client.workflow.getHandle(workflowIds.delivery(id)).signal(name);
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    });
+  }
+
+  /**
+   * Sends a webhook's held deliveries, oldest first: workflows waiting in the hold get the resume
+   * signal, deliveries created while the webhook was inactive get their workflow started. Each
+   * delivery leaves `held` when its next attempt is recorded, so a crash midway loses nothing: the
+   * recovery loop releases what is still held.
+   */
+  async function releaseHeld(webhookId: string): Promise<number> {
+    let released = 0;
+    let after = '';
+    for (;;) {
+      const { rows } = await pool.query(
+        `SELECT id, webhook_id, application_id, event_type, workflow_started FROM deliveries
+          WHERE webhook_id = $1 AND status = 'held' AND id > $2
+          ORDER BY id LIMIT 500`,
+        [webhookId, after],
+      );
+      if (rows.length === 0) return released;
+      const refs = rows.map(toRef);
+      const toSignal = rows.filter((r) => r.workflow_started).map((r) => r.id as string);
+      const toStart = refs.filter((_, i) => !rows[i].workflow_started);
+      await Promise.all([signal(toSignal, SignalNames.resume), start(toStart)]);
+      released += rows.length;
+      after = rows[rows.length - 1].id;
+    }
+  }
+
+  /** A pause: workflows waiting in retry backoff are told, so their next attempt does not fire. */
+  async function pauseRetrying(webhookId: string): Promise<void> {
+    const { rows } = await pool.query(
+      `SELECT id FROM deliveries WHERE webhook_id = $1 AND status = 'retrying'`,
+      [webhookId],
+    );
+    await signal(
+      rows.map((r) => r.id),
+      SignalNames.pause,
+    );
+  }
+
+  /** Cancels the workflows of a deleted webhook's unfinished deliveries. */
+  async function cancelAll(deliveryIds: string[]): Promise<void> {
+    await eachLimited(deliveryIds, 32, async (id) => {
+      try {
+        await client.workflow.getHandle(workflowIds.delivery(id)).cancel();
+      } catch (err) {
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    });
+  }
+
+  return { start, startOne, releaseHeld, pauseRetrying, cancelAll };
+}
+
+export type Dispatcher = ReturnType<typeof createDispatcher>;
+
+export function toRef(r: {
+  id: string;
+  webhook_id: string;
+  application_id: string;
+  event_type: string;
+}): DeliveryRef {
+  return { id: r.id, webhookId: r.webhook_id, applicationId: r.application_id, eventType: r.event_type };
+}

@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import type { Config } from '../config';
+import type { Pool } from '../db/pool';
+import { createHttpSender } from '../delivery/http-sender';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+
+/** `npm run build` writes the pre-bundled workflow code here; without it the worker bundles at start. */
+export const WORKFLOW_BUNDLE = path.resolve(__dirname, '../../workflow-bundle.js');
+
+let runtimeInstalled = false;
+
+/** A Herald worker: delivery, test and sync workflows plus their activities, on one task queue. */
+export async function createHeraldWorker(opts: {
+  config: Config;
+  address: string;
+  pool: Pool;
+  logger: Logger;
+  metrics: Metrics;
+  workflowBundlePath?: string;
+}) {
+  if (!runtimeInstalled) {
+    runtimeInstalled = true;
+    try {
+      Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+    } catch {
+      // Already installed by an earlier worker in this process.
+    }
+  }
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const sender = createHttpSender({ allowedNetworks: opts.config.allowedNetworks });
+  const bundle = opts.workflowBundlePath ?? (existsSync(WORKFLOW_BUNDLE) ? WORKFLOW_BUNDLE : undefined);
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.config.temporal.namespace,
+    taskQueue: opts.config.temporal.taskQueue,
+    ...(bundle
+      ? { workflowBundle: { codePath: bundle } }
+      : { workflowsPath: require.resolve('../../workflows') }),
+    activities: createActivities({
+      pool: opts.pool,
+      sender,
+      logger: opts.logger,
+      metrics: opts.metrics,
+      requestTimeoutMs: opts.config.requestTimeoutMs,
+      retry: opts.config.retry,
+    }),
+    maxConcurrentActivityTaskExecutions: 200,
+    maxConcurrentWorkflowTaskExecutions: 100,
+    // SIGTERM: in-flight activities get this long to finish before the worker stops.
+    shutdownGraceTime: '20s',
+  });
+  return {
+    worker,
+    /** Runs until shutdown() is called, then closes what it opened. */
+    async run() {
+      try {
+        await worker.run();
+      } finally {
+        sender.close();
+        await connection.close();
+      }
+    },
+  };
+}

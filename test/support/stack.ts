@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Worker } from '@temporalio/worker';
+import pg from 'pg';
+import { type ApiServer, startApiServer } from '../../src/api/server';
+import { type Config, loadConfig } from '../../src/config';
+import { migrate } from '../../src/db/migrate';
+import { createPool, type Pool } from '../../src/db/pool';
+import { createLogger } from '../../src/logger';
+import { createMetrics } from '../../src/metrics';
+import { createHeraldWorker } from '../../src/temporal/worker';
+
+export interface SharedServices {
+  databaseUrl: string;
+  temporalAddress: string;
+  bundle: string;
+  dataDir: string;
+}
+
+export function sharedServices(): SharedServices {
+  const file = process.env.HERALD_TEST_STATE;
+  if (!file) throw new Error('HERALD_TEST_STATE is not set: run the tests through jest (npm test)');
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+/** A fresh database on the shared server, migrated. */
+export async function freshDatabase(): Promise<string> {
+  const { databaseUrl } = sharedServices();
+  const name = `herald_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: databaseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(databaseUrl);
+  url.pathname = `/${name}`;
+  const pool = createPool(url.toString(), 1);
+  await migrate(pool);
+  await pool.end();
+  return url.toString();
+}
+
+/** Settings tests use: loopback allowed, http allowed, short retries; overridable per test. */
+export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    PORT: '0',
+    HERALD_ALLOW_HTTP: 'true',
+    HERALD_ALLOWED_NETWORKS: '127.0.0.0/8,::1/128',
+    HERALD_RETRY_INITIAL_MS: '100',
+    HERALD_RETRY_BACKOFF: '2',
+    HERALD_RETRY_MAX_INTERVAL_MS: '1000',
+    HERALD_RETRY_MAX_ATTEMPTS: '4',
+    HERALD_REQUEST_TIMEOUT_MS: '2000',
+    TEMPORAL_TASK_QUEUE: `herald-test-${randomBytes(4).toString('hex')}`,
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  };
+}
+
+export interface Stack {
+  config: Config;
+  env: Record<string, string>;
+  databaseUrl: string;
+  temporalAddress: string;
+  adminToken: string;
+  api: ApiServer;
+  pool: Pool;
+  /** The in-process worker, when the stack has one. */
+  worker?: Worker;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real thing in one process: an API on a free port and (unless `worker: false`) a worker,
+ * over a fresh database and a task queue of the test's own, on the shared Temporal server.
+ */
+export async function startStack(
+  opts: { env?: Record<string, string>; worker?: boolean } = {},
+): Promise<Stack> {
+  const services = sharedServices();
+  const databaseUrl = await freshDatabase();
+  const env = testEnv(opts.env);
+  const config = loadConfig(env);
+  const adminToken = `hadm_test_${randomBytes(16).toString('hex')}`;
+  const logger = createLogger(config.logLevel, 'test');
+  const api = await startApiServer({
+    config,
+    databaseUrl,
+    temporalAddress: services.temporalAddress,
+    adminToken,
+    logger,
+    recovery: { intervalMs: 1_000, graceMs: 2_000 },
+  });
+  const pool = createPool(databaseUrl, 5);
+  let running: { worker: Worker; done: Promise<void>; pool: Pool } | undefined;
+
+  const stack: Stack = {
+    config,
+    env,
+    databaseUrl,
+    temporalAddress: services.temporalAddress,
+    adminToken,
+    api,
+    pool,
+    async startWorker() {
+      const workerPool = createPool(databaseUrl, 20);
+      const { worker, run } = await createHeraldWorker({
+        config,
+        address: services.temporalAddress,
+        pool: workerPool,
+        logger,
+        metrics: createMetrics(),
+        workflowBundlePath: services.bundle,
+      });
+      running = { worker, done: run(), pool: workerPool };
+      stack.worker = worker;
+    },
+    async stopWorker() {
+      if (!running) return;
+      running.worker.shutdown();
+      await running.done;
+      await running.pool.end();
+      running = undefined;
+      stack.worker = undefined;
+    },
+    async stop() {
+      await stack.stopWorker();
+      await api.close();
+      await pool.end();
+    },
+  };
+  if (opts.worker !== false) await stack.startWorker();
+  return stack;
+}

@@ -1,0 +1,2 @@
+// The worker's workflow bundle entry: every workflow Herald runs.
+export { deliveryWorkflow, pauseSignal, resumeSignal, testWorkflow } from './delivery';
