@@ -98,6 +98,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
           throw ApplicationFailure.nonRetryable('webhook deleted', FailureTypes.deliveryCancelled);
         throw ApplicationFailure.nonRetryable(`webhook is ${status}`, FailureTypes.webhookInactive);
       }
+      // Leaving `held` here, as the request starts, is what paces a release (dispatcher.releaseHeld).
+      if (ctx.deliveryStatus === 'held') await setDeliveryStatus(client, ctx.deliveryId, 'pending', ['held']);
       pending = deps.sender.send({ ...request, timeoutMs: deps.requestTimeoutMs });
       await client.query('COMMIT');
     } catch (err) {

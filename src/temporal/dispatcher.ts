@@ -7,6 +7,12 @@ import type { Pool } from '../db/pool';
 import type { Logger } from '../logger';
 import { searchAttributes } from './search-attributes';
 
+/**
+ * Workflow starts and signals in flight at once. Releases go oldest first, so a delivery can
+ * overtake at most this many older ones.
+ */
+export const RELEASE_WINDOW = 16;
+
 export interface DeliveryRef {
   id: string;
   webhookId: string;
@@ -51,7 +57,7 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
   /** Starts each delivery's workflow and marks the rows started; failures are left to the recovery loop. */
   async function start(deliveries: DeliveryRef[]): Promise<void> {
     const started: string[] = [];
-    await eachLimited(deliveries, 32, async (d) => {
+    await eachLimited(deliveries, RELEASE_WINDOW, async (d) => {
       try {
         await startOne(d);
         started.push(d.id);
@@ -71,7 +77,7 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
     deliveryIds: string[],
     name: (typeof SignalNames)[keyof typeof SignalNames],
   ): Promise<void> {
-    await eachLimited(deliveryIds, 32, async (id) => {
+    await eachLimited(deliveryIds, RELEASE_WINDOW, async (id) => {
       try {
         await client.workflow.getHandle(workflowIds.delivery(id)).signal(name);
       } catch (err) {
@@ -81,10 +87,11 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
   }
 
   /**
-   * Sends a webhook's held deliveries, oldest first: workflows waiting in the hold get the resume
-   * signal, deliveries created while the webhook was inactive get their workflow started. Each
-   * delivery leaves `held` when its next attempt is recorded, so a crash midway loses nothing: the
-   * recovery loop releases what is still held.
+   * Sends a webhook's held deliveries, oldest first, in waves of RELEASE_WINDOW: workflows waiting
+   * in the hold get the resume signal, deliveries created while the webhook was inactive get their
+   * workflow started, and the next wave goes once this one's requests have started (the send
+   * activity moves a delivery out of `held` as it sends). A crash midway loses nothing: the
+   * recovery loop releases whatever is still held.
    */
   async function releaseHeld(webhookId: string): Promise<number> {
     let released = 0;
@@ -93,16 +100,29 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
       const { rows } = await pool.query(
         `SELECT id, webhook_id, application_id, event_type, workflow_started FROM deliveries
           WHERE webhook_id = $1 AND status = 'held' AND id > $2
-          ORDER BY id LIMIT 500`,
-        [webhookId, after],
+          ORDER BY id LIMIT $3`,
+        [webhookId, after, RELEASE_WINDOW],
       );
       if (rows.length === 0) return released;
-      const refs = rows.map(toRef);
       const toSignal = rows.filter((r) => r.workflow_started).map((r) => r.id as string);
-      const toStart = refs.filter((_, i) => !rows[i].workflow_started);
+      const toStart = rows.filter((r) => !r.workflow_started).map(toRef);
       await Promise.all([signal(toSignal, SignalNames.resume), start(toStart)]);
+      await waitUntilSent(rows.map((r) => r.id));
       released += rows.length;
       after = rows[rows.length - 1].id;
+    }
+  }
+
+  /** Waits (bounded) until none of `ids` is still held; a wave never stalls the release for long. */
+  async function waitUntilSent(ids: string[], timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (let pause = 5; Date.now() < deadline; pause = Math.min(pause * 2, 100)) {
+      const { rows } = await pool.query(
+        `SELECT 1 FROM deliveries WHERE id = ANY($1) AND status = 'held' LIMIT 1`,
+        [ids],
+      );
+      if (rows.length === 0) return;
+      await new Promise((r) => setTimeout(r, pause));
     }
   }
 

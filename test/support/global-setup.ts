@@ -25,7 +25,7 @@ export default async function globalSetup(): Promise<void> {
   );
   if (built.status !== 0) throw new Error('bundling the workflows failed');
 
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     HERALD_DATA_DIR: dataDir,
     HERALD_PG_PORT: String(await freePort()),

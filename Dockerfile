@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+# Herald image: one image for the API (default command), the worker and migrations.
+#   docker build -t herald .
+#   docker run herald node dist/src/cli/worker.js
+
+# --- build: compile TypeScript and pre-bundle the workflow code ---
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+COPY workflows ./workflows
+COPY activities ./activities
+# tsc does not copy the SQL migrations; src/db/migrate.ts reads them from beside the compiled file.
+RUN npm run build \
+ && mkdir -p dist/src/db/migrations \
+ && cp src/db/migrations/*.sql dist/src/db/migrations/ \
+ && test -f dist/workflow-bundle.js
+
+# --- runtime: production dependencies and the compiled output only ---
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# HERALD_DATA_DIR (.data) must be writable for the generated admin token when HERALD_ADMIN_TOKEN is unset.
+RUN mkdir -p .data && chown node:node .data
+USER node
+EXPOSE 3000
+CMD ["node", "dist/src/cli/api.js"]
