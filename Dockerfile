@@ -13,11 +13,8 @@ COPY scripts ./scripts
 COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
-# tsc does not copy the SQL migrations; src/db/migrate.ts reads them from beside the compiled file.
-RUN npm run build \
- && mkdir -p dist/src/db/migrations \
- && cp src/db/migrations/*.sql dist/src/db/migrations/ \
- && test -f dist/workflow-bundle.js
+# The build compiles, copies the SQL migrations beside the compiled code and pre-bundles the workflows.
+RUN npm run build && test -f dist/workflow-bundle.js && ls dist/src/db/migrations/*.sql
 
 # --- runtime: production dependencies and the compiled output only ---
 FROM node:20-bookworm-slim AS runtime

@@ -16,10 +16,12 @@ function dependenciesStale() {
   return statSync(path.join(root, 'package-lock.json')).mtimeMs > statSync(installed).mtimeMs;
 }
 
+// `npm install` rather than `npm ci`: the lockfile holds only the platform builds (biome, swc) the
+// registry served when it was written, which `npm ci` rejects as out of sync on npm 11.
 if (dependenciesStale()) {
-  console.error('Installing dependencies (npm ci)...');
+  console.error('Installing dependencies (npm install)...');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  const result = spawnSync(npm, ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 
