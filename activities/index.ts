@@ -1,4 +1,5 @@
 import { createDeliveryActivities, type DeliveryActivityDeps } from './delivery';
+import { createSyncActivities } from './sync';
 
 export type ActivityDeps = DeliveryActivityDeps;
 
@@ -6,6 +7,7 @@ export type ActivityDeps = DeliveryActivityDeps;
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeliveryActivities(deps),
+    ...createSyncActivities(deps),
   };
 }
 

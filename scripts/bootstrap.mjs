@@ -3,7 +3,7 @@
 // older than package-lock.json, then runs the command. Only Node's own modules are used here,
 // since nothing else is installed yet when it runs.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,6 +22,29 @@ if (dependenciesStale()) {
   console.error('Installing dependencies (npm install)...');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const result = spawnSync(npm, ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+// The admin panel (ui/) is built when its build is missing or older than its sources.
+function newestMtime(file) {
+  if (!existsSync(file)) return 0;
+  const stat = statSync(file);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(file).map((name) => newestMtime(path.join(file, name))));
+}
+function uiStale() {
+  const built = path.join(root, 'ui', 'dist', 'index.html');
+  if (!existsSync(built)) return true;
+  const sources = Math.max(
+    newestMtime(path.join(root, 'ui', 'src')),
+    newestMtime(path.join(root, 'ui', 'index.html')),
+  );
+  return sources > statSync(built).mtimeMs;
+}
+if ((command === 'start' || command === 'test') && uiStale()) {
+  console.error('Building the admin panel (npm run build:ui)...');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(npm, ['run', 'build:ui'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) process.exit(result.status ?? 1);
 }
 

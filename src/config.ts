@@ -48,6 +48,7 @@ const envSchema = z.object({
   HERALD_RETRY_MAX_INTERVAL_MS: positiveInt(36_000_000),
   HERALD_RETRY_MAX_ATTEMPTS: positiveInt(10),
   HERALD_SYNC_CONCURRENCY: positiveInt(16),
+  HERALD_SYNC_HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
   HERALD_RETENTION_DAYS: positiveInt(30),
   HERALD_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -66,6 +67,7 @@ export interface Config {
   requestTimeoutMs: number;
   retry: { initialMs: number; backoff: number; maxIntervalMs: number; maxAttempts: number };
   syncConcurrency: number;
+  syncHistoryLimit: number;
   retentionDays: number;
   maxPayloadBytes: number;
   logLevel: Env['LOG_LEVEL'];
@@ -105,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.HERALD_RETRY_MAX_ATTEMPTS,
     },
     syncConcurrency: e.HERALD_SYNC_CONCURRENCY,
+    syncHistoryLimit: e.HERALD_SYNC_HISTORY_LIMIT,
     retentionDays: e.HERALD_RETENTION_DAYS,
     maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
     logLevel: e.LOG_LEVEL,

@@ -1,2 +1,3 @@
 // The worker's workflow bundle entry: every workflow Herald runs.
 export { deliveryWorkflow, pauseSignal, resumeSignal, testWorkflow } from './delivery';
+export { syncWorkflow } from './sync';

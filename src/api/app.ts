@@ -1,6 +1,7 @@
 import express, { type RequestHandler } from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { HttpError } from '../errors';
+import { uiRouter } from '../ui/serve';
 import type { ApiContext } from './context';
 import { openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
@@ -9,6 +10,7 @@ import { deliveriesRouter } from './routers/deliveries';
 import { entitiesRouter } from './routers/entities';
 import { eventsRouter } from './routers/events';
 import { healthRouter } from './routers/health';
+import { syncsRouter } from './routers/syncs';
 import { webhooksRouter } from './routers/webhooks';
 
 /** A body on a write must be JSON: anything else is 415, before parsing. */
@@ -49,12 +51,14 @@ export function createApp(ctx: ApiContext) {
   app.use(deliveriesRouter(ctx));
   app.use(eventsRouter(ctx));
   app.use(entitiesRouter(ctx));
+  app.use(syncsRouter(ctx));
 
   const document = openApiDocument();
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
+  app.use(uiRouter());
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
   return app;

@@ -324,3 +324,23 @@ export const EventType = z
   .openapi('EventType');
 
 export const Health = z.object({ status: z.string(), checks: z.record(z.string(), z.string()).optional() });
+
+export const SyncStart = z
+  .object({ entityTypes: z.array(entityType).min(1).max(100).optional() })
+  .strict()
+  .openapi('SyncStart');
+export const Sync = z
+  .object({
+    id: z.string(),
+    webhookId: z.string(),
+    entityTypes: z.array(z.string()),
+    status: z.enum(['running', 'paused', 'waiting', 'completed', 'cancelled']),
+    total: z.number().nullable(),
+    sent: z.number(),
+    failed: z.number(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    workflowUrl: z.string(),
+  })
+  .openapi('Sync');

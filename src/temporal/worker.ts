@@ -25,7 +25,7 @@ export async function createHeraldWorker(opts: {
   if (!runtimeInstalled) {
     runtimeInstalled = true;
     try {
-      Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('WARN') });
+      Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('ERROR') });
     } catch {
       // Already installed by an earlier worker in this process.
     }

@@ -35,17 +35,25 @@ describe('event filter', () => {
 
 describe('backoff', () => {
   const policy = { initialMs: 5_000, backoff: 4, maxIntervalMs: 36_000_000, maxAttempts: 10 };
-  test('the defaults grow 5 s, 20 s, 80 s ... capped at 10 h, about 27 h over 10 attempts', () => {
-    const top = (n: number) => retryDelayMs(policy, n, () => 1);
-    expect([1, 2, 3, 4].map(top)).toEqual([5_000, 20_000, 80_000, 320_000]);
-    expect(top(9)).toBe(36_000_000);
-    const total = Array.from({ length: 9 }, (_, i) => top(i + 1)).reduce((a, b) => a + b, 0);
-    expect(total / 3_600_000).toBeGreaterThan(24);
-    expect(total / 3_600_000).toBeLessThan(30);
+  const span = (random: () => number) =>
+    Array.from({ length: policy.maxAttempts - 1 }, (_, i) => retryDelayMs(policy, i + 1, random)).reduce(
+      (a, b) => a + b,
+      0,
+    );
+  test('the defaults grow 5 s, 20 s, 80 s ... capped at 10 h', () => {
+    const least = (n: number) => retryDelayMs(policy, n, () => 0);
+    expect([1, 2, 3, 4].map(least)).toEqual([5_000, 20_000, 80_000, 320_000]);
+    expect(least(9)).toBe(36_000_000);
+    expect(retryDelayMs(policy, 9, () => 1)).toBe(36_000_000);
   });
-  test('jitter keeps each delay between half and all of the curve', () => {
-    expect(retryDelayMs(policy, 2, () => 0)).toBe(10_000);
-    expect(retryDelayMs(policy, 2, () => 0.5)).toBe(15_000);
+  test('10 attempts span at least 24 h whatever the jitter, about 27 to 30 h', () => {
+    expect(span(() => 0) / 3_600_000).toBeGreaterThan(24);
+    expect(span(() => 1) / 3_600_000).toBeLessThan(31);
+  });
+  test('jitter adds up to 20 % and never shortens a delay', () => {
+    expect(retryDelayMs(policy, 2, () => 0)).toBe(20_000);
+    expect(retryDelayMs(policy, 2, () => 0.5)).toBe(22_000);
+    expect(retryDelayMs(policy, 2, () => 1)).toBe(24_000);
   });
   test('Retry-After reads seconds and HTTP dates', () => {
     const now = Date.parse('2026-01-01T00:00:00Z');

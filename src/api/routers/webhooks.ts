@@ -27,6 +27,7 @@ import {
   WebhookPatch,
   WebhookWithSecret,
 } from '../schemas';
+import { nudgeActiveSync } from './syncs';
 
 export const webhookView = (w: hooks.WebhookRow) => ({
   ...w,
@@ -82,6 +83,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     ctx.dispatcher
       .releaseHeld(webhook.id)
       .catch(log('releasing held deliveries failed; recovery will retry'));
+    nudgeActiveSync(ctx, webhook.id).catch(log('waking the sync failed; it checks again by itself'));
     return active!;
   }
 

@@ -1,0 +1,288 @@
+// The admin panel in a real, headless Chromium against the real stack (API, worker, Temporal,
+// PostgreSQL), driven by clicks and typing. The steps run in order and share one page.
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express from 'express';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { uiRouter } from '../../src/ui/serve';
+import { type ApiClient, apiClient } from '../support/client';
+import { type Receiver, startReceiver } from '../support/receiver';
+import { type Stack, startStack } from '../support/stack';
+
+const root = path.resolve(__dirname, '../..');
+const SCREENSHOT = path.join(root, 'docs/screenshots/delivery-log.png');
+/** Members seeded for the sync; the events the tests publish update two of them. */
+const SYNC_ENTITIES = 200;
+
+let stack: Stack;
+let receiver: Receiver;
+let admin: ApiClient;
+let browser: Browser;
+let page: Page;
+let appId: string;
+let webhookId: string;
+let openedDelivery: string;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(root, 'ui/dist/index.html'))) {
+    throw new Error('ui/dist is missing: run `npm run build:ui` (npm test builds it by itself)');
+  }
+  [stack, receiver, browser] = await Promise.all([
+    startStack(),
+    startReceiver(),
+    chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-quic',
+        '--no-first-run',
+      ],
+    }),
+  ]);
+  receiver.reply(() => ({ headers: { 'content-type': 'application/json' }, body: '{"received":true}' }));
+  admin = apiClient(stack.api.url, stack.adminToken);
+  const app = await admin.post('/v1/applications', {
+    name: 'Makerspace',
+    access: { entityTypes: ['*'], scopes: ['org:1'] },
+  });
+  appId = app.body.id;
+  // The persons to sync exist before any webhook does, so their "created" events go nowhere.
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < SYNC_ENTITIES) {
+        const id = `m-${String(next++).padStart(3, '0')}`;
+        const res = await admin.put(`/v1/entities/person/${id}`, {
+          data: { name: `Member ${id}` },
+          scopes: ['org:1'],
+        });
+        if (res.status !== 200) throw new Error(`seed ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    }),
+  );
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(15_000);
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await receiver?.close();
+});
+
+const publish = async (id: string, data: Record<string, unknown>) => {
+  const res = await admin.post('/v1/events', {
+    type: 'person.updated',
+    entity: { type: 'person', id },
+    data,
+    scopes: ['org:1'],
+  });
+  expect(res.status).toBe(202);
+  return res.body as { id: string; deliveries: { id: string; status: string }[] };
+};
+const region = (name: string | RegExp) => page.getByRole('region', { name });
+const logRow = (text: string) =>
+  page.getByRole('list', { name: 'Deliveries, newest first' }).getByRole('link').filter({ hasText: text });
+
+test('the API serves the built panel and leaves its own routes alone', async () => {
+  const index = await fetch(`${stack.api.url}/`);
+  expect(index.status).toBe(200);
+  expect(index.headers.get('content-type')).toMatch(/^text\/html/);
+  expect(index.headers.get('cache-control')).toBe('no-cache');
+  const html = await index.text();
+  const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1];
+  const js = await fetch(`${stack.api.url}${asset}`);
+  expect(js.status).toBe(200);
+  expect(js.headers.get('cache-control')).toMatch(/max-age=31536000.*immutable/);
+  expect((await fetch(`${stack.api.url}/webhooks/wh_x/deliveries/dlv_y`)).status).toBe(200);
+
+  for (const missing of ['/v1/nothing-here', '/elsewhere', '/assets/nope.js']) {
+    const res = await fetch(`${stack.api.url}${missing}`);
+    expect([missing, res.status, res.headers.get('content-type')]).toEqual([
+      missing,
+      404,
+      expect.stringMatching(/^application\/problem\+json/),
+    ]);
+  }
+  expect((await fetch(`${stack.api.url}/healthz`)).status).toBe(200);
+  expect((await fetch(`${stack.api.url}/openapi.json`)).headers.get('content-type')).toMatch(/json/);
+
+  // Without a build, the panel's paths say how to make one.
+  const bare = express().use(uiRouter(path.join(root, 'ui/no-such-dist')));
+  const server = bare.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toMatch(/npm run build:ui/);
+  } finally {
+    server.close();
+  }
+});
+
+test('signs in with the keyboard: a wrong token is refused beside the field, the admin token lands on the application', async () => {
+  await page.goto(stack.api.url);
+  const token = page.getByLabel('Admin token or application key');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('not-a-token');
+  await page.keyboard.press('Enter');
+  await page
+    .locator('#token-error')
+    .getByText(/not valid/)
+    .waitFor();
+  expect(await token.getAttribute('aria-invalid')).toBe('true');
+
+  await token.fill(stack.adminToken);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+  expect(await page.getByLabel('Application', { exact: true }).inputValue()).toBe(appId);
+  await page.getByText('No webhooks yet.').waitFor();
+});
+
+test('a URL that is not a URL gets the API error next to the field', async () => {
+  await page.getByRole('link', { name: 'New webhook' }).click();
+  await page.getByLabel('Endpoint URL').fill('not a url');
+  await page.getByRole('button', { name: 'Create webhook' }).click();
+  await page.locator('#url-error').getByText('must be an absolute URL').waitFor();
+  const url = page.getByLabel('Endpoint URL');
+  expect(await url.getAttribute('aria-invalid')).toBe('true');
+  expect(await url.getAttribute('aria-describedby')).toBe('url-error');
+  expect(await page.evaluate('document.activeElement.id')).toBe('url');
+});
+
+test('creates a webhook to the receiver, shows its secret once, and Run Test shows the 200', async () => {
+  await page.getByLabel('Endpoint URL').fill(receiver.url('/x'));
+  await page.getByLabel('Label', { exact: true }).fill('Members sync');
+  await page.getByRole('button', { name: 'Add header' }).click();
+  await page.getByLabel('Header 1 name').fill('x-tenant');
+  await page.getByLabel('Header 1 value').fill('makerspace');
+  await page.getByRole('button', { name: 'Create webhook' }).click();
+
+  await page.getByRole('heading', { name: 'Members sync', level: 1 }).waitFor();
+  webhookId = /\/webhooks\/(wh_[^/]+)$/.exec(page.url())![1];
+  const secret = await page.getByRole('textbox', { name: 'Signing secret' }).inputValue();
+  expect(secret).toMatch(/^whsec_/);
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+  expect(await page.getByRole('textbox', { name: 'Signing secret' }).count()).toBe(0);
+
+  await page.getByRole('button', { name: 'Run test' }).click();
+  const result = region('Test result');
+  await result.getByText('200', { exact: true }).waitFor();
+  await result.getByText('"received": true').waitFor();
+  const sent = receiver.on('/x').at(-1)!;
+  expect(JSON.parse(sent.body).type).toBe('webhook.test');
+  expect(sent.headers['x-tenant']).toBe('makerspace');
+  expect(sent.headers['webhook-signature']).toMatch(/^v1,/);
+
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  expect(await page.getByRole('textbox', { name: 'Signing secret' }).inputValue()).not.toBe(secret);
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+});
+
+test('an event published through the API appears in the live log; it opens to its request and response; redeliver', async () => {
+  await page
+    .getByRole('status')
+    .getByText(/^\W*Live$/)
+    .waitFor();
+  await publish('m-007', { name: 'Ada Lovelace', role: 'member' });
+  const row = logRow('person.updated');
+  await row.getByText('succeeded').waitFor();
+  await row.click();
+
+  openedDelivery = /deliveries\/(dlv_[^/]+)$/.exec(page.url())![1];
+  const detail = region(/Delivery person\.updated/);
+  await detail.getByText('"name": "Ada Lovelace"').filter({ visible: true }).waitFor();
+  await detail.getByText('webhook-signature', { exact: true }).waitFor();
+  await detail.getByText('webhook-id', { exact: true }).first().waitFor();
+  await detail.getByText('"received": true').waitFor();
+  expect(
+    await detail.getByRole('link', { name: 'Workflow in Temporal Web UI' }).getAttribute('href'),
+  ).toMatch(/\/namespaces\/default\/workflows\/delivery%3Adlv_/);
+
+  const before = receiver.on('/x').length;
+  await detail.getByRole('button', { name: 'Redeliver' }).click();
+  await detail.getByText(/Redelivered as dlv_/).waitFor();
+  await receiver.waitFor(before + 1);
+  await page.getByRole('list', { name: 'Deliveries, newest first' }).getByRole('link').nth(2).waitFor();
+
+  mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+  await page.locator('.log-layout').screenshot({ path: SCREENSHOT });
+});
+
+test('pause holds deliveries, resume sends them and the log shows it live', async () => {
+  await page.getByRole('button', { name: 'Pause', exact: true }).click();
+  await page.locator('.heading').getByText('paused', { exact: true }).waitFor();
+  const held = await publish('m-008', { name: 'Grace Hopper' });
+  const deliveryId = held.deliveries[0].id;
+  expect(held.deliveries[0].status).toBe('held');
+
+  await page.getByRole('button', { name: 'Resume', exact: true }).click();
+  await page.locator('.heading').getByText('active', { exact: true }).waitFor();
+  await page
+    .getByRole('list', { name: 'Deliveries, newest first' })
+    .locator(`a[href$="${deliveryId}"]`)
+    .getByText('succeeded')
+    .waitFor();
+});
+
+test('a sync of 200 entities: pause, resume, and the bar reaches 100%', async () => {
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.getByLabel('Label', { exact: true }).fill('Makerspace members');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('heading', { name: 'Makerspace members', level: 1 }).waitFor();
+
+  // The receiver answers the first sync requests slowly, so the sync is surely still running
+  // when Pause is pressed; once paused, it answers at once again.
+  let slow = true;
+  receiver.reply((req) => ({
+    delayMs: slow && req.body.includes('"action":"sync"') ? 1_500 : 0,
+    headers: { 'content-type': 'application/json' },
+    body: '{"received":true}',
+  }));
+  const sync = region('Sync data');
+  await sync.getByRole('button', { name: 'Sync data' }).click();
+  await sync.getByRole('button', { name: 'Pause sync' }).click();
+  await sync.getByText('paused', { exact: true }).waitFor();
+  slow = false;
+  await sync.getByRole('button', { name: 'Resume sync' }).click();
+  await sync.getByText('completed', { exact: true }).waitFor({ timeout: 30_000 });
+  await sync.getByText(`${SYNC_ENTITIES} sent`).waitFor();
+  await sync.locator('strong', { hasText: '100%' }).waitFor();
+  expect(await sync.getByRole('progressbar').getAttribute('value')).toBe(String(SYNC_ENTITIES));
+  const synced = receiver.on('/x').filter((r) => JSON.parse(r.body).action === 'sync');
+  expect(new Set(synced.map((r) => JSON.parse(r.body).entity.id)).size).toBe(SYNC_ENTITIES);
+});
+
+test('fits a 375 px wide screen', async () => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  // A deep link to a delivery: the session survives the reload.
+  await page.goto(`${stack.api.url}/webhooks/${webhookId}/deliveries/${openedDelivery}`);
+  await region(/Delivery person\.updated/)
+    .getByText('webhook-signature', { exact: true })
+    .waitFor();
+  const overflow = await page.evaluate('document.documentElement.scrollWidth - window.innerWidth');
+  expect(overflow).toBeLessThanOrEqual(0);
+  mkdirSync(path.join(root, 'test-results'), { recursive: true });
+  await page.screenshot({ path: path.join(root, 'test-results/panel-375.png'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test('delete asks first, then removes the webhook', async () => {
+  await page.getByRole('link', { name: 'Close' }).click();
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.getByText('Delete this webhook?').waitFor();
+  await page.getByRole('button', { name: 'Keep it' }).click();
+  expect((await admin.get(`/v1/webhooks/${webhookId}`)).status).toBe(200);
+
+  await page.getByRole('button', { name: 'Delete', exact: true }).click();
+  // The confirmation takes the focus: Enter confirms.
+  await page.keyboard.press('Enter');
+  await page.getByText('No webhooks yet.').waitFor();
+  expect((await admin.get(`/v1/webhooks/${webhookId}`)).status).toBe(404);
+});

@@ -1,0 +1,205 @@
+import { type ApiClient, apiClient, eventually } from '../support/client';
+import { appWithKey, createWebhook } from '../support/fixtures';
+import { spawnWorker, stopChild } from '../support/processes';
+import { type Receiver, startReceiver } from '../support/receiver';
+import { type Stack, startStack } from '../support/stack';
+
+let stack: Stack;
+let receiver: Receiver;
+let admin: ApiClient;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { HERALD_SYNC_HISTORY_LIMIT: '300' } });
+  receiver = await startReceiver();
+  admin = apiClient(stack.api.url, stack.adminToken);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await receiver?.close();
+});
+
+/** Creates `count` persons in `scope` through the API, a few requests at a time. */
+async function seedPersons(prefix: string, count: number, scopes: string[]) {
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++];
+        const res = await admin.put(`/v1/entities/person/${id}`, {
+          data: { id, name: `Person ${id}` },
+          scopes,
+        });
+        if (res.status !== 200) throw new Error(`seed ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+      }
+    }),
+  );
+  return ids;
+}
+
+function syncBodies(path: string) {
+  return receiver.on(path).map((r) => JSON.parse(r.body));
+}
+
+async function finished(key: ApiClient, syncId: string, timeoutMs = 120_000) {
+  return eventually(
+    async () => {
+      const s = await key.get(`/v1/syncs/${syncId}`);
+      return ['completed', 'cancelled'].includes(s.body.status) && s.body;
+    },
+    timeoutMs,
+    200,
+  );
+}
+
+test('a sync of 1,000 persons at 50 ms delivers each exactly once, never faster than the interval', async () => {
+  const scope = 'sync-1000';
+  const ids = await seedPersons('p', 1000, [scope]);
+  const key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token,
+  );
+  const webhook = await createWebhook(key, { url: receiver.url('/s1000'), syncIntervalMs: 50 });
+  const started = await key.post(`/v1/webhooks/${webhook.id}/syncs`, {});
+  expect(started.status).toBe(202);
+  expect((await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).status).toBe(409);
+
+  const done = await finished(key, started.body.id, 150_000);
+  expect(done).toMatchObject({ status: 'completed', total: 1000, sent: 1000, failed: 0 });
+  const requests = receiver.on('/s1000');
+  const bodies = requests.map((r) => JSON.parse(r.body));
+  expect(bodies.map((b) => b.entity.id).sort()).toEqual(ids);
+  expect(new Set(bodies.map((b) => b.sync.index)).size).toBe(1000);
+  expect(bodies[0]).toMatchObject({
+    type: 'person.sync',
+    action: 'sync',
+    sync: { id: started.body.id, total: 1000 },
+  });
+  const gaps = requests.slice(1).map((r, i) => r.receivedAt - requests[i].receivedAt);
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(45);
+  // The workflow continued as new several times (history limit 300 here) and still sent everything once.
+  const runs = [];
+  for await (const run of stack.api.context.temporal.workflow.list({
+    query: `WorkflowId = "sync:${started.body.id}"`,
+  })) {
+    runs.push(run.status.name);
+  }
+  expect(runs.filter((s) => s === 'CONTINUED_AS_NEW').length).toBeGreaterThanOrEqual(3);
+  expect(runs.filter((s) => s === 'COMPLETED')).toHaveLength(1);
+  console.log(
+    `sync 1000 @ 50 ms: ${(requests.at(-1)!.receivedAt - requests[0].receivedAt) / 1000} s, min gap ${Math.min(...gaps)} ms`,
+  );
+}, 200_000);
+
+test('a paused sync sends nothing while paused, finishes after resume; a cancelled one stops and says so', async () => {
+  const scope = 'sync-pause';
+  await seedPersons('q', 150, [scope]);
+  const key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token,
+  );
+  const webhook = await createWebhook(key, { url: receiver.url('/spause'), syncIntervalMs: 20 });
+  const sync = (await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).body;
+  await eventually(async () => receiver.on('/spause').length >= 20);
+  const paused = await key.post(`/v1/syncs/${sync.id}/pause`);
+  expect(paused.body.status).toBe('paused');
+  await new Promise((r) => setTimeout(r, 300)); // a request already started may still land
+  const atPause = receiver.on('/spause').length;
+  await new Promise((r) => setTimeout(r, 2_000));
+  expect(receiver.on('/spause').length).toBe(atPause);
+  expect((await key.get(`/v1/syncs/${sync.id}`)).body.status).toBe('paused');
+  expect((await key.post(`/v1/syncs/${sync.id}/resume`)).body.status).toBe('running');
+  const done = await finished(key, sync.id);
+  expect(done).toMatchObject({ status: 'completed', sent: 150, total: 150 });
+  expect(new Set(syncBodies('/spause').map((b) => b.entity.id)).size).toBe(150);
+
+  const other = await createWebhook(key, { url: receiver.url('/scancel'), syncIntervalMs: 50 });
+  const toCancel = (await key.post(`/v1/webhooks/${other.id}/syncs`, {})).body;
+  await eventually(async () => receiver.on('/scancel').length >= 5);
+  expect((await key.post(`/v1/syncs/${toCancel.id}/cancel`)).body.status).toBe('cancelled');
+  const cancelled = await finished(key, toCancel.id);
+  expect(cancelled.status).toBe('cancelled');
+  await new Promise((r) => setTimeout(r, 500));
+  const count = receiver.on('/scancel').length;
+  await new Promise((r) => setTimeout(r, 1_000));
+  expect(receiver.on('/scancel').length).toBe(count);
+  expect(count).toBeLessThan(150);
+  expect((await key.post(`/v1/syncs/${toCancel.id}/resume`)).status).toBe(409);
+});
+
+test('an application limited to org:1 receives only org:1 persons, in events and in syncs', async () => {
+  const [inside, outside] = ['org1-only', 'org2-only'];
+  await seedPersons('in', 30, [inside]);
+  await seedPersons('out', 20, [outside]);
+  const key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: [inside] })).token,
+  );
+  const webhook = await createWebhook(key, { url: receiver.url('/scoped') });
+
+  const visible = await admin.put('/v1/entities/person/in-new', { data: { name: 'In' }, scopes: [inside] });
+  const hidden = await admin.put('/v1/entities/person/out-new', { data: { name: 'Out' }, scopes: [outside] });
+  expect(visible.body.event.deliveries.map((d: { webhookId: string }) => d.webhookId)).toContain(webhook.id);
+  expect(hidden.body.event.deliveries.map((d: { webhookId: string }) => d.webhookId)).not.toContain(
+    webhook.id,
+  );
+
+  const sync = (await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).body;
+  const done = await finished(key, sync.id);
+  expect(done).toMatchObject({ status: 'completed', total: 31, sent: 31 });
+  const bodies = receiver.on('/scoped').map((r) => JSON.parse(r.body));
+  const synced = bodies.filter((b) => b.action === 'sync').map((b) => b.entity.id);
+  expect(synced).toHaveLength(31);
+  expect(synced.every((id: string) => id.startsWith('in'))).toBe(true);
+  expect(bodies.filter((b) => b.action !== 'sync').map((b) => b.entity.id)).toEqual(['in-new']);
+});
+
+test('entities: an upsert that changes nothing emits nothing; delete emits the last data; versions increase', async () => {
+  const key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['member'], scopes: ['ent'] })).token,
+  );
+  await createWebhook(key, { url: receiver.url('/ent') });
+  const created = await admin.put('/v1/entities/member/m1', { data: { name: 'Ann' }, scopes: ['ent'] });
+  expect(created.body.entity.version).toBe(1);
+  const same = await admin.put('/v1/entities/member/m1', { data: { name: 'Ann' }, scopes: ['ent'] });
+  expect(same.body).toEqual({ entity: null, event: null });
+  const updated = await admin.put('/v1/entities/member/m1', { data: { name: 'Anna' }, scopes: ['ent'] });
+  expect(updated.body.entity.version).toBe(2);
+  const deleted = await admin.delete('/v1/entities/member/m1');
+  expect(deleted.status).toBe(200);
+  await eventually(async () => receiver.on('/ent').length === 3);
+  const bodies = receiver.on('/ent').map((r) => JSON.parse(r.body));
+  expect(bodies.map((b) => b.type).sort()).toEqual(['member.created', 'member.deleted', 'member.updated']);
+  expect(bodies.find((b) => b.type === 'member.deleted').data).toEqual({ name: 'Anna' });
+  expect((await admin.delete('/v1/entities/member/m1')).status).toBe(404);
+  const list = await admin.get('/v1/entities/member');
+  expect(list.body.data).toEqual([]);
+});
+
+test('killing the worker in the middle of a sync and starting a new one still completes it', async () => {
+  const scope = 'sync-crash';
+  const ids = await seedPersons('c', 300, [scope]);
+  const key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token,
+  );
+  const webhook = await createWebhook(key, { url: receiver.url('/scrash'), syncIntervalMs: 10 });
+  // This test's syncs run on a worker process of their own, on a task queue no in-process worker polls.
+  await stack.stopWorker();
+  const first = spawnWorker(stack);
+  const sync = (await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).body;
+  await eventually(async () => receiver.on('/scrash').length >= 50, 60_000);
+  first.kill('SIGKILL');
+  const second = spawnWorker(stack);
+  try {
+    const done = await finished(key, sync.id, 120_000);
+    expect(done.status).toBe('completed');
+    expect(done.sent + done.failed).toBe(300);
+  } finally {
+    await stopChild(second);
+    await stack.startWorker();
+  }
+  await eventually(async () => new Set(syncBodies('/scrash').map((b) => b.entity.id)).size === 300, 60_000);
+  expect([...new Set(syncBodies('/scrash').map((b) => b.entity.id))].sort()).toEqual(ids);
+}, 240_000);

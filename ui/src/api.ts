@@ -1,0 +1,260 @@
+// The one API client of the panel: the session token, JSON calls, problem+json errors and the
+// delivery stream. Types mirror the API's zod schemas (src/api/schemas.ts).
+
+export type WebhookStatus = 'active' | 'paused' | 'disabled';
+export type DeliveryStatus = 'pending' | 'held' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+export const DELIVERY_STATUSES: DeliveryStatus[] = [
+  'pending',
+  'held',
+  'retrying',
+  'succeeded',
+  'failed',
+  'cancelled',
+];
+
+export interface Application {
+  id: string;
+  name: string;
+}
+export interface Webhook {
+  id: string;
+  applicationId: string;
+  label: string;
+  url: string;
+  method: 'POST' | 'GET';
+  events: string[];
+  signature: 'standard-webhooks' | 'hmac-sha256';
+  syncIntervalMs: number;
+  headers: Record<string, string>;
+  status: WebhookStatus;
+  disabledReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Only in the answers to create and rotate-secret. */
+  secret?: string;
+}
+export interface TestResult {
+  id: string;
+  deliveryId: string;
+  outcome: 'succeeded' | 'failed' | 'blocked';
+  startedAt: string;
+  durationMs: number;
+  responseStatus: number | null;
+  responseBody: string | null;
+  error: { kind: string; message: string } | null;
+}
+export interface Sync {
+  id: string;
+  webhookId: string;
+  entityTypes: string[];
+  status: 'running' | 'paused' | 'waiting' | 'completed' | 'cancelled';
+  total: number | null;
+  sent: number;
+  failed: number;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+  workflowUrl: string;
+}
+export interface Delivery {
+  id: string;
+  webhookId: string;
+  eventId: string;
+  eventType: string;
+  status: DeliveryStatus;
+  attemptCount: number;
+  createdAt: string;
+  workflowUrl?: string;
+}
+export interface Attempt {
+  id: string;
+  attemptNumber: number;
+  startedAt: string;
+  durationMs: number;
+  outcome: 'succeeded' | 'failed' | 'blocked';
+  request: { url: string; method: string; headers: Record<string, string>; body: string };
+  response: { status: number; headers: Record<string, string>; body: string } | null;
+  error: { kind: string; message: string } | null;
+}
+export interface DeliveryDetail extends Delivery {
+  payload: unknown;
+  attempts: Attempt[];
+}
+/** One `attempt` server-sent event of the delivery stream. */
+export interface AttemptNotice {
+  webhookId: string;
+  deliveryId: string;
+  attemptId: string;
+  eventId: string;
+  eventType: string;
+  outcome: string;
+  deliveryStatus: DeliveryStatus;
+  responseStatus: number | null;
+  startedAt: string;
+  durationMs: number;
+}
+export interface List<T> {
+  data: T[];
+  nextCursor: string | null;
+}
+
+/** An RFC 9457 problem from the API; `errors` name the fields of a validation error. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    detail: string,
+    readonly errors: { path: string; message: string }[] = [],
+  ) {
+    super(detail);
+  }
+  /** Messages of the fields at `path` or below it (`body.events` matches `body.events.0`). */
+  at(path: string): string[] {
+    return this.errors.filter((e) => e.path === path || e.path.startsWith(`${path}.`)).map((e) => e.message);
+  }
+}
+
+const TOKEN_KEY = 'herald.token';
+let token = sessionStorage.getItem(TOKEN_KEY) ?? '';
+let onUnauthorized = () => {};
+
+export const session = {
+  get token() {
+    return token;
+  },
+  set(value: string) {
+    token = value;
+    if (value) sessionStorage.setItem(TOKEN_KEY, value);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  },
+  /** Called when a stored token stops working (revoked key, new admin token). */
+  onUnauthorized(fn: () => void) {
+    onUnauthorized = fn;
+  },
+};
+
+export async function call<T>(method: string, path: string, body?: unknown, auth = token): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: {
+        authorization: `Bearer ${auth}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'Network error', 'Herald did not answer; check that it is running.');
+  }
+  const text = await res.text();
+  let parsed: Partial<{ title: string; detail: string; errors: ApiError['errors'] }> | undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) {
+    if (res.status === 401 && auth === token && token) onUnauthorized();
+    throw new ApiError(
+      res.status,
+      parsed?.title ?? res.statusText,
+      parsed?.detail ?? (text || `HTTP ${res.status}`),
+      parsed?.errors,
+    );
+  }
+  return parsed as T;
+}
+
+const q = (params: Record<string, string | number | undefined>) => {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') s.set(k, String(v));
+  const text = s.toString();
+  return text ? `?${text}` : '';
+};
+const enc = encodeURIComponent;
+
+export const api = {
+  /** Which kind of token this is: the admin's passes the admin-only applications list. */
+  async whoAmI(candidate: string): Promise<'admin' | 'key'> {
+    try {
+      await call('GET', '/v1/applications?limit=1', undefined, candidate);
+      return 'admin';
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 403) return 'key';
+      throw err;
+    }
+  },
+  applications: () => call<List<Application>>('GET', '/v1/applications?limit=100'),
+  eventTypes: () => call<{ data: { type: string }[] }>('GET', '/v1/event-types'),
+  webhooks: (applicationId?: string) =>
+    call<List<Webhook>>('GET', `/v1/webhooks${q({ applicationId, limit: 100 })}`),
+  webhook: (id: string) => call<Webhook>('GET', `/v1/webhooks/${enc(id)}`),
+  createWebhook: (body: Record<string, unknown>) => call<Webhook>('POST', '/v1/webhooks', body),
+  updateWebhook: (id: string, body: Record<string, unknown>) =>
+    call<Webhook>('PATCH', `/v1/webhooks/${enc(id)}`, body),
+  deleteWebhook: (id: string) => call<void>('DELETE', `/v1/webhooks/${enc(id)}`),
+  webhookAction: (id: string, action: 'pause' | 'resume' | 'rotate-secret') =>
+    call<Webhook>('POST', `/v1/webhooks/${enc(id)}/${action}`),
+  test: (id: string) => call<TestResult>('POST', `/v1/webhooks/${enc(id)}/test`),
+  startSync: (id: string, entityTypes?: string[]) =>
+    call<Sync>('POST', `/v1/webhooks/${enc(id)}/syncs`, entityTypes ? { entityTypes } : {}),
+  latestSync: async (id: string) =>
+    (await call<List<Sync>>('GET', `/v1/webhooks/${enc(id)}/syncs?limit=1`)).data[0],
+  sync: (id: string) => call<Sync>('GET', `/v1/syncs/${enc(id)}`),
+  syncAction: (id: string, action: 'pause' | 'resume' | 'cancel') =>
+    call<Sync>('POST', `/v1/syncs/${enc(id)}/${action}`),
+  deliveries: (webhookId: string, status?: string) =>
+    call<List<Delivery>>('GET', `/v1/webhooks/${enc(webhookId)}/deliveries${q({ status, limit: 50 })}`),
+  delivery: (id: string) => call<DeliveryDetail>('GET', `/v1/deliveries/${enc(id)}`),
+  redeliver: (id: string) => call<Delivery>('POST', `/v1/deliveries/${enc(id)}/redeliver`),
+};
+
+/**
+ * Follows the webhook's delivery stream until `signal` aborts, calling `onAttempt` per attempt.
+ * EventSource cannot send the token in a header, so this reads the text/event-stream with fetch.
+ * Resolves when the server ends the stream; rejects on an HTTP or network error.
+ */
+export async function streamAttempts(
+  webhookId: string,
+  onAttempt: (n: AttemptNotice) => void,
+  onOpen: () => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const res = await fetch(`/v1/webhooks/${enc(webhookId)}/deliveries/stream`, {
+    headers: { authorization: `Bearer ${token}`, accept: 'text/event-stream' },
+    signal,
+  });
+  if (!res.ok || !res.body) throw new ApiError(res.status, res.statusText, 'The live log is unavailable.');
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  let opened = false;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    // The first bytes come once the server has registered this stream: a list read now misses nothing.
+    if (!opened) {
+      opened = true;
+      onOpen();
+    }
+    buffer += value.replace(/\r\n?/g, '\n');
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf('\n\n');
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+      }
+      if (event !== 'attempt' || data.length === 0) continue;
+      try {
+        onAttempt(JSON.parse(data.join('\n')) as AttemptNotice);
+      } catch {
+        // A malformed event is skipped; the next list refresh shows the truth.
+      }
+    }
+  }
+}

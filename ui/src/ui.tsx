@@ -1,0 +1,174 @@
+// Small shared pieces: the router, status badges, error messages, copy buttons and formatting.
+import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError } from './api';
+
+// --- routing: the History API, paths the API serves index.html for (/ and /webhooks/...) ---
+
+export function navigate(path: string, replace = false): void {
+  if (replace) history.replaceState(null, '', path);
+  else history.pushState(null, '', path);
+  dispatchEvent(new PopStateEvent('popstate'));
+}
+
+export function usePath(): string {
+  const [path, setPath] = useState(location.pathname);
+  useEffect(() => {
+    const update = () => setPath(location.pathname);
+    addEventListener('popstate', update);
+    return () => removeEventListener('popstate', update);
+  }, []);
+  return path;
+}
+
+/** An ordinary link (keyboard, middle click, "open in new tab") that routes inside the page. */
+export function Link({ href, ...props }: AnchorHTMLAttributes & { href: string }) {
+  const onClick = (e: MouseEvent) => {
+    if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    navigate(href);
+  };
+  return <a {...props} href={href} onClick={onClick} />;
+}
+
+// --- status and errors ---
+
+export function Badge({ status }: { status: string }) {
+  return <span class={`badge badge-${status}`}>{status}</span>;
+}
+
+/** An error shown where the action that caused it is; `role="alert"` announces it. */
+export function ErrorText({ error, id, prefix }: { error: unknown; id?: string; prefix?: string }) {
+  if (!error) return null;
+  const message =
+    error instanceof ApiError
+      ? error.errors.length > 0 && error.status === 400
+        ? `${error.message} ${error.errors.map((e) => `${e.path.replace(/^body\./, '')}: ${e.message}`).join('; ')}`
+        : error.message
+      : String((error as Error).message ?? error);
+  return (
+    <p class="error" role="alert" id={id}>
+      {prefix && <strong>{prefix} </strong>}
+      {message}
+    </p>
+  );
+}
+
+/** Messages for one form field, linked to it through `aria-describedby`. */
+export function FieldError({ id, messages }: { id: string; messages: string[] }) {
+  if (messages.length === 0) return null;
+  return (
+    <p class="error" id={id}>
+      {messages.join('; ')}
+    </p>
+  );
+}
+
+/** Runs one async action at a time and keeps its error for display beside its button. */
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
+  async function run<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    setBusy(true);
+    setError(null);
+    try {
+      return await fn();
+    } catch (err) {
+      if (mounted.current) setError(err);
+      return undefined;
+    } finally {
+      if (mounted.current) setBusy(false);
+    }
+  }
+  return { run, busy, error, setError };
+}
+
+export function CopyButton({ text, label }: { text: string; label: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      // No clipboard API (plain http on a remote host): the older way still works.
+      const area = document.createElement('textarea');
+      area.value = text;
+      document.body.append(area);
+      area.select();
+      document.execCommand('copy');
+      area.remove();
+    }
+    setCopied(true);
+    setTimeout(() => setCopied(false), 2000);
+  };
+  return (
+    <>
+      <button type="button" onClick={copy} aria-label={label}>
+        {copied ? 'Copied' : 'Copy'}
+      </button>
+      <span class="sr-only" aria-live="polite">
+        {copied ? 'Copied to the clipboard' : ''}
+      </span>
+    </>
+  );
+}
+
+/** A signing secret, shown once after create or rotate. */
+export function SecretNotice({ secret, onDismiss }: { secret: string; onDismiss: () => void }) {
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return (
+    <section class="notice" aria-labelledby="secret-title">
+      <h2 id="secret-title">Signing secret</h2>
+      <p>Copy it now: Herald does not show it again.</p>
+      <div class="row">
+        <input
+          ref={ref}
+          readOnly
+          value={secret}
+          aria-label="Signing secret"
+          class="mono grow"
+          onFocus={(e) => e.currentTarget.select()}
+        />
+        <CopyButton text={secret} label="Copy signing secret" />
+      </div>
+      <button type="button" class="link" onClick={onDismiss}>
+        I have stored it
+      </button>
+    </section>
+  );
+}
+
+export function Section(props: { title: string; id: string; children: ComponentChildren; class?: string }) {
+  return (
+    <section aria-labelledby={props.id} class={props.class}>
+      <h2 id={props.id}>{props.title}</h2>
+      {props.children}
+    </section>
+  );
+}
+
+// --- formatting ---
+
+export const time = (iso: string) =>
+  new Date(iso).toLocaleString(undefined, {
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  });
+
+export const pretty = (body: string) => {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+};

@@ -1,0 +1,296 @@
+// One webhook: its actions (pause, resume, Run Test, rotate, edit, delete), Sync Data and the log.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { api, type Sync, type TestResult, type Webhook } from './api';
+import { DeliveryLog } from './deliveries';
+import { Badge, ErrorText, Link, navigate, pretty, SecretNotice, Section, useAction } from './ui';
+
+// A secret returned by create travels to the webhook page in memory, never through history or storage.
+let stashed: { id: string; secret: string } | null = null;
+export function stashSecret(id: string, secret: string): void {
+  stashed = { id, secret };
+}
+function takeSecret(id: string): string {
+  const secret = stashed?.id === id ? stashed.secret : '';
+  stashed = null;
+  return secret;
+}
+
+export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: string }) {
+  const [hook, setHook] = useState<Webhook | null>(null);
+  const [secret, setSecret] = useState(() => takeSecret(id));
+  const [test, setTest] = useState<TestResult | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const load = useAction();
+  const act = useAction();
+  const runTest = useAction();
+  const remove = useAction();
+  const [failed, setFailed] = useState('');
+  const confirmButton = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    load.run(async () => setHook(await api.webhook(id)));
+  }, [id]);
+  useEffect(() => {
+    if (confirming) confirmButton.current?.focus();
+  }, [confirming]);
+
+  const action = (name: string, fn: () => Promise<Webhook>) => async () => {
+    setFailed(name);
+    const updated = await act.run(fn);
+    if (updated) {
+      if (updated.secret) setSecret(updated.secret);
+      setHook(updated);
+    }
+  };
+
+  return (
+    <>
+      <div class="heading">
+        <h1 tabIndex={-1}>{hook ? hook.label || 'Webhook' : 'Webhook'}</h1>
+        {hook && <Badge status={hook.status} />}
+      </div>
+      <ErrorText error={load.error} />
+      {hook && (
+        <>
+          <p class="mono wrap">
+            {hook.method} {hook.url}
+          </p>
+          <p class="small muted">
+            <span class="mono">{hook.id}</span> · events:{' '}
+            {hook.events.length > 0 ? hook.events.join(', ') : 'all'} · sync interval {hook.syncIntervalMs} ms
+          </p>
+          {hook.disabledReason && <p class="error">Disabled: {hook.disabledReason}</p>}
+          {secret && <SecretNotice secret={secret} onDismiss={() => setSecret('')} />}
+
+          <div class="toolbar">
+            {hook.status === 'active' ? (
+              <button
+                type="button"
+                disabled={act.busy}
+                onClick={action('Pause', () => api.webhookAction(id, 'pause'))}
+              >
+                Pause
+              </button>
+            ) : (
+              <button
+                type="button"
+                disabled={act.busy}
+                onClick={action('Resume', () => api.webhookAction(id, 'resume'))}
+              >
+                Resume
+              </button>
+            )}
+            <button
+              type="button"
+              class="primary"
+              disabled={runTest.busy}
+              onClick={async () => setTest((await runTest.run(() => api.test(id))) ?? null)}
+            >
+              {runTest.busy ? 'Testing…' : 'Run test'}
+            </button>
+            <button
+              type="button"
+              disabled={act.busy}
+              onClick={action('Rotate secret', () => api.webhookAction(id, 'rotate-secret'))}
+            >
+              Rotate secret
+            </button>
+            <Link href={`/webhooks/${id}/edit`} class="button">
+              Edit
+            </Link>
+            <button type="button" class="danger" onClick={() => setConfirming(true)}>
+              Delete
+            </button>
+          </div>
+          <ErrorText error={act.error} prefix={`${failed} failed:`} />
+          <ErrorText error={runTest.error} />
+
+          {confirming && (
+            <div class="card confirm">
+              <p id="confirm-text">
+                Delete this webhook? Its held and retrying deliveries are cancelled. This cannot be undone.
+              </p>
+              <div class="row">
+                <button
+                  ref={confirmButton}
+                  aria-describedby="confirm-text"
+                  type="button"
+                  class="danger"
+                  disabled={remove.busy}
+                  onClick={async () => {
+                    const deleted = await remove.run(async () => {
+                      await api.deleteWebhook(id);
+                      return true;
+                    });
+                    if (deleted) navigate('/');
+                  }}
+                >
+                  Delete webhook
+                </button>
+                <button type="button" onClick={() => setConfirming(false)}>
+                  Keep it
+                </button>
+              </div>
+              <ErrorText error={remove.error} />
+            </div>
+          )}
+
+          {test && <TestPanel webhookId={id} result={test} />}
+          <SyncPanel webhookId={id} />
+          <DeliveryLog webhookId={id} selected={deliveryId} />
+        </>
+      )}
+    </>
+  );
+}
+
+function TestPanel({ webhookId, result }: { webhookId: string; result: TestResult }) {
+  return (
+    <Section title="Test result" id="test-title" class="card">
+      <p role="status">
+        <Badge status={result.outcome} />{' '}
+        <strong>{result.responseStatus ?? result.error?.kind ?? 'no answer'}</strong> in {result.durationMs}{' '}
+        ms
+        {' · '}
+        <Link href={`/webhooks/${webhookId}/deliveries/${result.deliveryId}`}>open the delivery</Link>
+      </p>
+      {result.error && <p class="error">{result.error.message}</p>}
+      {result.responseBody != null && (
+        <>
+          <h3>Response body</h3>
+          <pre>{pretty(result.responseBody) || '(empty)'}</pre>
+        </>
+      )}
+    </Section>
+  );
+}
+
+const LIVE: Sync['status'][] = ['running', 'paused', 'waiting'];
+
+function SyncPanel({ webhookId }: { webhookId: string }) {
+  const [sync, setSync] = useState<Sync | null>(null);
+  const [types, setTypes] = useState('');
+  const start = useAction();
+  const control = useAction();
+  const samples = useRef<{ t: number; n: number }[]>([]);
+
+  useEffect(() => {
+    api
+      .latestSync(webhookId)
+      .then((s) => s && setSync(s))
+      .catch(() => {});
+  }, [webhookId]);
+
+  // Poll every 500 ms while the sync can still move; keep the last 10 s of samples for the rate.
+  useEffect(() => {
+    if (!sync) return;
+    const now = Date.now();
+    samples.current = [
+      ...samples.current.filter((s) => now - s.t < 10_000),
+      { t: now, n: sync.sent + sync.failed },
+    ];
+    if (!LIVE.includes(sync.status)) return;
+    let stopped = false;
+    const timer = setTimeout(async () => {
+      const next = await api.sync(sync.id).catch(() => ({ ...sync }));
+      if (!stopped) setSync(next);
+    }, 500);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [sync]);
+
+  const begin = async (e: Event) => {
+    e.preventDefault();
+    const entityTypes = types
+      .split(/[\s,]+/)
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const started = await start.run(() =>
+      api.startSync(webhookId, entityTypes.length ? entityTypes : undefined),
+    );
+    if (started) {
+      samples.current = [];
+      setSync(started);
+    }
+  };
+  const signal = (what: 'pause' | 'resume' | 'cancel') => async () => {
+    const next = await control.run(() => api.syncAction(sync!.id, what));
+    if (next) setSync(next);
+  };
+
+  const done = sync ? sync.sent + sync.failed : 0;
+  const total = sync?.total ?? null;
+  const percent = total ? Math.floor((done / total) * 100) : sync?.status === 'completed' ? 100 : 0;
+  let rate = 0;
+  if (sync && !LIVE.includes(sync.status) && sync.finishedAt) {
+    const seconds = (Date.parse(sync.finishedAt) - Date.parse(sync.createdAt)) / 1000;
+    rate = seconds > 0 ? done / seconds : 0;
+  } else if (samples.current.length > 1) {
+    const first = samples.current[0];
+    const last = samples.current[samples.current.length - 1];
+    rate = last.t > first.t ? ((last.n - first.n) * 1000) / (last.t - first.t) : 0;
+  }
+  const live = sync && LIVE.includes(sync.status);
+
+  return (
+    <Section title="Sync data" id="sync-title" class="card">
+      <form class="row wrap-row" onSubmit={begin}>
+        <label for="sync-types">Entity types</label>
+        <input
+          id="sync-types"
+          class="grow mono"
+          placeholder="all it may see"
+          value={types}
+          onInput={(e) => setTypes(e.currentTarget.value)}
+          aria-describedby={start.error ? 'sync-error' : undefined}
+        />
+        <button type="submit" disabled={start.busy || !!live}>
+          Sync data
+        </button>
+      </form>
+      <ErrorText error={start.error} id="sync-error" />
+      {sync && (
+        <div class="sync">
+          <div class="row spread">
+            <span>
+              <Badge status={sync.status} /> <span class="mono small">{sync.id}</span>
+            </span>
+            <a href={sync.workflowUrl} target="_blank" rel="noopener noreferrer">
+              Sync workflow in Temporal
+            </a>
+          </div>
+          <progress
+            id="sync-progress"
+            max={total || 1}
+            value={total ? done : percent / 100}
+            aria-label="Sync progress"
+          />
+          <p class="small">
+            <strong>{percent}%</strong> · {sync.sent} sent · {sync.failed} failed · {total ?? 'counting'}{' '}
+            total · {rate.toFixed(1)}/s
+            {sync.status === 'waiting' && ' · waiting for the webhook to be active'}
+          </p>
+          {live && (
+            <div class="row">
+              {sync.status === 'paused' ? (
+                <button type="button" disabled={control.busy} onClick={signal('resume')}>
+                  Resume sync
+                </button>
+              ) : (
+                <button type="button" disabled={control.busy} onClick={signal('pause')}>
+                  Pause sync
+                </button>
+              )}
+              <button type="button" class="danger" disabled={control.busy} onClick={signal('cancel')}>
+                Cancel sync
+              </button>
+            </div>
+          )}
+          <ErrorText error={control.error} />
+        </div>
+      )}
+    </Section>
+  );
+}
