@@ -159,7 +159,6 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
   const pageSize =
     input.intervalMs > 0 ? Math.max(1, Math.min(100, Math.ceil(1_000 / input.intervalMs))) : 100;
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-  let lastRequestAt: number | undefined;
 
   while (!cancelled) {
     await whilePaused();
@@ -176,10 +175,14 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
     if (input.intervalMs > 0) {
       for (const id of page.deliveryIds) {
         if (cancelled) break;
-        // Measured from the previous request's actual start, so the gap holds at the receiver.
-        const wait = lastRequestAt === undefined ? 0 : lastRequestAt + input.intervalMs - Date.now();
-        if (wait > 0) await sleep(wait);
-        lastRequestAt = (await sendOne(id)) ?? lastRequestAt;
+        // The interval's timer runs while this request is sent, so pacing costs no extra round trip.
+        const pacing = sleep(input.intervalMs);
+        const startedAt = await sendOne(id);
+        await pacing;
+        // The timer began just before the request did: top up so the next request starts a full
+        // interval after this one actually started.
+        const rest = startedAt === undefined ? 0 : startedAt + input.intervalMs - Date.now();
+        if (rest > 0) await sleep(rest);
         state.index++;
       }
     } else {

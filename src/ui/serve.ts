@@ -9,6 +9,15 @@ export function defaultUiDir(): string {
   return path.join(dir, 'ui', 'dist');
 }
 
+/** The panel loads nothing but its own bundle and talks to nothing but this API. */
+const CSP = [
+  "default-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
 /** The paths the panel routes itself; anything else unmatched stays a problem+json 404. */
 const PANEL_PATHS = /^\/(webhooks(\/.*)?)?$/;
 
@@ -36,7 +45,11 @@ export function uiRouter(dir = defaultUiDir()): Router {
         .send('The admin panel is not built: run `npm run build:ui`, then reload.\n');
       return;
     }
-    res.set('cache-control', 'no-cache');
+    res.set({
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': CSP,
+    });
     res.sendFile(index);
   });
   return router;

@@ -107,7 +107,9 @@ export function DeliveryLog({ webhookId, selected }: { webhookId: string; select
           </span>
         </div>
         <ErrorText error={error} />
-        {rows && rows.length === 0 && <p class="muted">No deliveries yet.</p>}
+        {rows && rows.length === 0 && (
+          <p class="muted">{filter ? `No ${filter} deliveries.` : 'No deliveries yet.'}</p>
+        )}
         {rows && rows.length > 0 && (
           <ul class="log" aria-label="Deliveries, newest first">
             {rows.map((d) => {
@@ -195,7 +197,7 @@ function DeliveryView({ id, webhookId, version }: { id: string; webhookId: strin
             </button>
             {d.workflowUrl && (
               <a href={d.workflowUrl} target="_blank" rel="noopener noreferrer">
-                Workflow in Temporal Web UI
+                Workflow in Temporal
               </a>
             )}
           </div>

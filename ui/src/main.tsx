@@ -126,9 +126,12 @@ function App() {
     if (byUser && path !== '/') navigate('/');
   };
   let content = (
-    <p>
-      Not found. <Link href="/">Back to the webhooks</Link>
-    </p>
+    <>
+      <h1 tabIndex={-1}>Not found</h1>
+      <p>
+        <Link href="/">Back to the webhooks</Link>
+      </p>
+    </>
   );
   const match = /^\/webhooks\/([^/]+)(?:\/(edit|deliveries\/([^/]+)))?\/?$/.exec(path);
   if (path === '/' || path === '/webhooks') {

@@ -45,7 +45,7 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
 
   return (
     <>
-      <div class="heading">
+      <div class="heading start">
         <h1 tabIndex={-1}>{hook ? hook.label || 'Webhook' : 'Webhook'}</h1>
         {hook && <Badge status={hook.status} />}
       </div>
@@ -258,7 +258,7 @@ function SyncPanel({ webhookId }: { webhookId: string }) {
               <Badge status={sync.status} /> <span class="mono small">{sync.id}</span>
             </span>
             <a href={sync.workflowUrl} target="_blank" rel="noopener noreferrer">
-              Sync workflow in Temporal
+              Workflow in Temporal
             </a>
           </div>
           <progress
