@@ -51,6 +51,7 @@ const envSchema = z.object({
   HERALD_SYNC_HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
   HERALD_RETENTION_DAYS: positiveInt(30),
   HERALD_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
+  HERALD_METRICS_PORT: z.coerce.number().int().min(0).max(65534).default(9464),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -70,6 +71,7 @@ export interface Config {
   syncHistoryLimit: number;
   retentionDays: number;
   maxPayloadBytes: number;
+  metricsPort: number;
   logLevel: Env['LOG_LEVEL'];
 }
 
@@ -110,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     syncHistoryLimit: e.HERALD_SYNC_HISTORY_LIMIT,
     retentionDays: e.HERALD_RETENTION_DAYS,
     maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
+    metricsPort: e.HERALD_METRICS_PORT,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -51,3 +51,36 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Gauges read from PostgreSQL at scrape time (the API registers them): they describe the whole
+ * installation, not one process, so any API replica can answer.
+ */
+export function registerStateGauges(
+  metrics: Metrics,
+  query: (sql: string) => Promise<{ rows: Record<string, number>[] }>,
+) {
+  new client.Gauge({
+    name: 'herald_deliveries_held',
+    help: 'Deliveries held while their webhook is paused or disabled',
+    registers: [metrics.registry],
+    async collect() {
+      const { rows } = await query("SELECT count(*)::int AS n FROM deliveries WHERE status = 'held'");
+      this.set(rows[0].n);
+    },
+  });
+  new client.Gauge({
+    name: 'herald_sync_entities',
+    help: 'Progress of the syncs running now: entities sent, failed and in total',
+    labelNames: ['state'],
+    registers: [metrics.registry],
+    async collect() {
+      const { rows } = await query(
+        `SELECT coalesce(sum(sent), 0)::int AS sent, coalesce(sum(failed), 0)::int AS failed,
+                coalesce(sum(total), 0)::int AS total
+           FROM syncs WHERE status IN ('running', 'paused', 'waiting')`,
+      );
+      for (const state of ['sent', 'failed', 'total']) this.set({ state }, rows[0][state]);
+    },
+  });
+}

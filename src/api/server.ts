@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import { createAttemptNotifications } from '../db/notifications';
 import { createPool } from '../db/pool';
 import type { Logger } from '../logger';
-import { createMetrics } from '../metrics';
+import { createMetrics, registerStateGauges } from '../metrics';
 import { connectTemporalClient } from '../temporal/client';
 import { createDispatcher } from '../temporal/dispatcher';
 import { startRecoveryLoop } from '../temporal/recovery';
@@ -33,13 +33,15 @@ export async function startApiServer(opts: {
   const temporal = await connectTemporalClient(config, opts.temporalAddress);
   const dispatcher = createDispatcher({ client: temporal, pool, config, logger });
   const notifications = createAttemptNotifications(opts.databaseUrl, logger);
+  const metrics = createMetrics();
+  registerStateGauges(metrics, (sql) => pool.query(sql));
   const context: ApiContext = {
     config,
     pool,
     temporal,
     dispatcher,
     logger,
-    metrics: createMetrics(),
+    metrics,
     notifications,
     authenticate: createAuthenticator(pool, opts.adminToken),
   };

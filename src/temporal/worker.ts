@@ -21,11 +21,19 @@ export async function createHeraldWorker(opts: {
   logger: Logger;
   metrics: Metrics;
   workflowBundlePath?: string;
+  /** Where the Temporal SDK serves its own Prometheus metrics, if anywhere. */
+  sdkMetricsAddress?: string;
 }) {
   if (!runtimeInstalled) {
     runtimeInstalled = true;
     try {
-      Runtime.install({ shutdownSignals: [], logger: new DefaultLogger('ERROR') });
+      Runtime.install({
+        shutdownSignals: [],
+        logger: new DefaultLogger('ERROR'),
+        ...(opts.sdkMetricsAddress
+          ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.sdkMetricsAddress } } } }
+          : {}),
+      });
     } catch {
       // Already installed by an earlier worker in this process.
     }

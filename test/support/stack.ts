@@ -51,6 +51,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     HERALD_RETRY_MAX_ATTEMPTS: '4',
     HERALD_REQUEST_TIMEOUT_MS: '2000',
     TEMPORAL_TASK_QUEUE: `herald-test-${randomBytes(4).toString('hex')}`,
+    HERALD_METRICS_PORT: '0',
     LOG_LEVEL: 'silent',
     ...overrides,
   };
