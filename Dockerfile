@@ -13,8 +13,10 @@ COPY scripts ./scripts
 COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
-# The build compiles, copies the SQL migrations beside the compiled code and pre-bundles the workflows.
-RUN npm run build && test -f dist/workflow-bundle.js && ls dist/src/db/migrations/*.sql
+COPY ui ./ui
+# The build compiles, copies the SQL migrations beside the compiled code, pre-bundles the workflows
+# and builds the admin panel into ui/dist.
+RUN npm run build && test -f dist/workflow-bundle.js && ls dist/src/db/migrations/*.sql && test -f ui/dist/index.html
 
 # --- runtime: production dependencies and the compiled output only ---
 FROM node:20-bookworm-slim AS runtime
@@ -23,6 +25,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/ui/dist ./ui/dist
 # HERALD_DATA_DIR (.data) must be writable for the generated admin token when HERALD_ADMIN_TOKEN is unset.
 RUN mkdir -p .data && chown node:node .data
 USER node

@@ -84,6 +84,29 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   };
 }
 
+/**
+ * Requests Node's HTTP parser refuses (a malformed request line or header, headers too large)
+ * never reach Express: the server writes this raw response to the socket (see server.ts), so
+ * they get a problem too.
+ */
+export function clientErrorResponse(err: NodeJS.ErrnoException): string {
+  const [status, title] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout']
+        : err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW'
+          ? [413, 'Payload Too Large']
+          : [400, 'Bad Request'];
+  const body = JSON.stringify({
+    type: `https://herald.dev/problems/${status}`,
+    title,
+    status,
+    detail: 'The request is not valid HTTP/1.1.',
+  });
+  return `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
 export const notFoundHandler: RequestHandler = (req, res) => {
   sendProblem(res, new HttpError(404, 'Not found', `No route for ${req.method} ${req.path}.`));
 };

@@ -10,6 +10,7 @@ import { startRecoveryLoop } from '../temporal/recovery';
 import { createApp } from './app';
 import { createAuthenticator } from './auth';
 import type { ApiContext } from './context';
+import { clientErrorResponse } from './problem';
 
 export interface ApiServer {
   url: string;
@@ -57,6 +58,11 @@ export async function startApiServer(opts: {
     s.once('error', reject);
   });
   server.keepAliveTimeout = 65_000;
+  // Malformed HTTP never reaches Express: answer it with a problem too, then close the connection.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    socket.end(clientErrorResponse(err));
+  });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {

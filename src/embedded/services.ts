@@ -8,6 +8,8 @@ export interface EmbeddedServices {
   databaseUrl: string;
   temporalAddress: string;
   temporalUiUrl: string | undefined;
+  /** The embedded Temporal dev server's process id, when this started one (the benchmark reads its CPU). */
+  temporalPid?: number;
   stop(): Promise<void>;
 }
 
@@ -25,6 +27,8 @@ export async function startEmbeddedServices(opts: {
   namespace: string;
   ephemeral?: boolean;
   logger: Logger;
+  /** More flags for the embedded Temporal dev server. */
+  temporalArgs?: string[];
 }): Promise<EmbeddedServices> {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
@@ -45,6 +49,7 @@ export async function startEmbeddedServices(opts: {
     }
     let temporalAddress = opts.temporalAddress;
     let temporalUiUrl: string | undefined;
+    let temporalPid: number | undefined;
     if (!temporalAddress) {
       const cli = await ensureTemporalCli((line) => opts.logger.info(line));
       const server = await startTemporalDevServer({
@@ -54,12 +59,14 @@ export async function startEmbeddedServices(opts: {
         uiPort: opts.uiPort,
         namespace: opts.namespace,
         logger: opts.logger,
+        extraArgs: opts.temporalArgs,
       });
       stops.push(server.stop);
+      temporalPid = server.process.pid;
       temporalAddress = server.address;
       temporalUiUrl = server.uiUrl;
     }
-    return { databaseUrl, temporalAddress, temporalUiUrl, stop: stopAll };
+    return { databaseUrl, temporalAddress, temporalUiUrl, temporalPid, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

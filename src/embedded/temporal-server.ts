@@ -26,6 +26,8 @@ export async function startTemporalDevServer(opts: {
   uiPort?: number; // omitted: headless
   namespace: string;
   logger: Logger;
+  /** More `start-dev` flags (the benchmark adds --metrics-port and dynamic config). */
+  extraArgs?: string[];
 }): Promise<DevServer> {
   await mkdir(opts.dir, { recursive: true });
   const args = [
@@ -51,6 +53,7 @@ export async function startTemporalDevServer(opts: {
     '--dynamic-config-value',
     'history.timerProcessorMaxTimeShift="10ms"',
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
+    ...(opts.extraArgs ?? []),
   ];
   const child = spawn(opts.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -105,6 +105,7 @@ test('the API serves the built panel and leaves its own routes alone', async () 
   expect(index.status).toBe(200);
   expect(index.headers.get('content-type')).toMatch(/^text\/html/);
   expect(index.headers.get('cache-control')).toBe('no-cache');
+  expect(index.headers.get('content-security-policy')).toMatch(/default-src 'self'/);
   const html = await index.text();
   const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1];
   const js = await fetch(`${stack.api.url}${asset}`);
@@ -153,6 +154,8 @@ test('signs in with the keyboard: a wrong token is refused beside the field, the
   await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
   expect(await page.getByLabel('Application', { exact: true }).inputValue()).toBe(appId);
   await page.getByText('No webhooks yet.').waitFor();
+  // The token lives in this tab's sessionStorage only.
+  expect(await page.evaluate('[localStorage.length, document.cookie]')).toEqual([0, '']);
 });
 
 test('a URL that is not a URL gets the API error next to the field', async () => {
@@ -311,6 +314,20 @@ test('delete asks first, then removes the webhook', async () => {
   await page.keyboard.press('Enter');
   await page.getByText('No webhooks yet.').waitFor();
   expect((await admin.get(`/v1/webhooks/${webhookId}`)).status).toBe(404);
+});
+
+test('an application key lands on its own application, without the picker', async () => {
+  const key = await admin.post(`/v1/applications/${appId}/keys`, {
+    name: 'panel',
+    scopes: ['webhooks:read', 'webhooks:write', 'deliveries:read', 'sync:run'],
+  });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Admin token or application key').fill(key.body.token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+  await page.getByText('Application key', { exact: true }).waitFor();
+  expect(await page.getByLabel('Application', { exact: true }).count()).toBe(0);
+  await page.getByText('No webhooks yet.').waitFor();
 });
 
 test('the page raised no script error and loaded nothing from elsewhere', () => {

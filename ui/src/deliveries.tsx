@@ -190,7 +190,6 @@ function DeliveryView({ id, webhookId, version }: { id: string; webhookId: strin
           <div class="toolbar">
             <button
               type="button"
-              disabled={redeliver.busy}
               onClick={async () => setRedelivered((await redeliver.run(() => api.redeliver(d.id))) ?? null)}
             >
               Redeliver

@@ -40,8 +40,8 @@ function SignIn({ onSignedIn }: { onSignedIn: (who: Who) => void }) {
           Kept in this browser tab only, until you sign out or close it.
         </p>
         <ErrorText error={error} id="token-error" />
-        <button type="submit" class="primary" disabled={busy}>
-          Sign in
+        <button type="submit" class="primary">
+          {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
     </main>

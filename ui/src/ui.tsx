@@ -64,10 +64,14 @@ export function FieldError({ id, messages }: { id: string; messages: string[] })
   );
 }
 
-/** Runs one async action at a time and keeps its error for display beside its button. */
+/**
+ * Runs one async action at a time (a second press while it runs does nothing) and keeps its error
+ * for display beside its button. Buttons stay enabled, so they keep the keyboard focus.
+ */
 export function useAction() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  const running = useRef(false);
   const mounted = useRef(true);
   useEffect(
     () => () => {
@@ -76,6 +80,8 @@ export function useAction() {
     [],
   );
   async function run<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    if (running.current) return undefined;
+    running.current = true;
     setBusy(true);
     setError(null);
     try {
@@ -84,6 +90,7 @@ export function useAction() {
       if (mounted.current) setError(err);
       return undefined;
     } finally {
+      running.current = false;
       if (mounted.current) setBusy(false);
     }
   }

@@ -26,6 +26,7 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
   const remove = useAction();
   const [failed, setFailed] = useState('');
   const confirmButton = useRef<HTMLButtonElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     load.run(async () => setHook(await api.webhook(id)));
@@ -64,33 +65,23 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
 
           <div class="toolbar">
             {hook.status === 'active' ? (
-              <button
-                type="button"
-                disabled={act.busy}
-                onClick={action('Pause', () => api.webhookAction(id, 'pause'))}
-              >
+              <button type="button" onClick={action('Pause', () => api.webhookAction(id, 'pause'))}>
                 Pause
               </button>
             ) : (
-              <button
-                type="button"
-                disabled={act.busy}
-                onClick={action('Resume', () => api.webhookAction(id, 'resume'))}
-              >
+              <button type="button" onClick={action('Resume', () => api.webhookAction(id, 'resume'))}>
                 Resume
               </button>
             )}
             <button
               type="button"
               class="primary"
-              disabled={runTest.busy}
               onClick={async () => setTest((await runTest.run(() => api.test(id))) ?? null)}
             >
               {runTest.busy ? 'Testing…' : 'Run test'}
             </button>
             <button
               type="button"
-              disabled={act.busy}
               onClick={action('Rotate secret', () => api.webhookAction(id, 'rotate-secret'))}
             >
               Rotate secret
@@ -98,7 +89,7 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
             <Link href={`/webhooks/${id}/edit`} class="button">
               Edit
             </Link>
-            <button type="button" class="danger" onClick={() => setConfirming(true)}>
+            <button ref={deleteButton} type="button" class="danger" onClick={() => setConfirming(true)}>
               Delete
             </button>
           </div>
@@ -116,7 +107,6 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
                   aria-describedby="confirm-text"
                   type="button"
                   class="danger"
-                  disabled={remove.busy}
                   onClick={async () => {
                     const deleted = await remove.run(async () => {
                       await api.deleteWebhook(id);
@@ -127,7 +117,13 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
                 >
                   Delete webhook
                 </button>
-                <button type="button" onClick={() => setConfirming(false)}>
+                <button
+                  type="button"
+                  onClick={() => {
+                    setConfirming(false);
+                    deleteButton.current?.focus();
+                  }}
+                >
                   Keep it
                 </button>
               </div>
@@ -172,28 +168,33 @@ function SyncPanel({ webhookId }: { webhookId: string }) {
   const [types, setTypes] = useState('');
   const start = useAction();
   const control = useAction();
-  const samples = useRef<{ t: number; n: number }[]>([]);
+  // The last 10 s of progress of this sync, for the rate.
+  const samples = useRef<{ id: string; t: number; n: number }[]>([]);
+  const show = (next: Sync) => {
+    const now = Date.now();
+    const recent = samples.current.filter((s) => s.id === next.id && now - s.t < 10_000);
+    samples.current = [...recent, { id: next.id, t: now, n: next.sent + next.failed }];
+    setSync(next);
+  };
 
   useEffect(() => {
     api
       .latestSync(webhookId)
-      .then((s) => s && setSync(s))
+      .then((s) => s && show(s))
       .catch(() => {});
   }, [webhookId]);
 
-  // Poll every 500 ms while the sync can still move; keep the last 10 s of samples for the rate.
+  // Poll every 500 ms while the sync can still move (after a failed poll, 500 ms later again).
   useEffect(() => {
-    if (!sync) return;
-    const now = Date.now();
-    samples.current = [
-      ...samples.current.filter((s) => now - s.t < 10_000),
-      { t: now, n: sync.sent + sync.failed },
-    ];
-    if (!LIVE.includes(sync.status)) return;
+    if (!sync || !LIVE.includes(sync.status)) return;
     let stopped = false;
     const timer = setTimeout(async () => {
-      const next = await api.sync(sync.id).catch(() => ({ ...sync }));
-      if (!stopped) setSync(next);
+      try {
+        const next = await api.sync(sync.id);
+        if (!stopped) show(next);
+      } catch {
+        if (!stopped) setSync({ ...sync });
+      }
     }, 500);
     return () => {
       stopped = true;
@@ -210,14 +211,11 @@ function SyncPanel({ webhookId }: { webhookId: string }) {
     const started = await start.run(() =>
       api.startSync(webhookId, entityTypes.length ? entityTypes : undefined),
     );
-    if (started) {
-      samples.current = [];
-      setSync(started);
-    }
+    if (started) show(started);
   };
   const signal = (what: 'pause' | 'resume' | 'cancel') => async () => {
     const next = await control.run(() => api.syncAction(sync!.id, what));
-    if (next) setSync(next);
+    if (next) show(next);
   };
 
   const done = sync ? sync.sent + sync.failed : 0;
@@ -246,7 +244,7 @@ function SyncPanel({ webhookId }: { webhookId: string }) {
           onInput={(e) => setTypes(e.currentTarget.value)}
           aria-describedby={start.error ? 'sync-error' : undefined}
         />
-        <button type="submit" disabled={start.busy || !!live}>
+        <button type="submit" disabled={!!live}>
           Sync data
         </button>
       </form>
@@ -275,15 +273,15 @@ function SyncPanel({ webhookId }: { webhookId: string }) {
           {live && (
             <div class="row">
               {sync.status === 'paused' ? (
-                <button type="button" disabled={control.busy} onClick={signal('resume')}>
+                <button type="button" onClick={signal('resume')}>
                   Resume sync
                 </button>
               ) : (
-                <button type="button" disabled={control.busy} onClick={signal('pause')}>
+                <button type="button" onClick={signal('pause')}>
                   Pause sync
                 </button>
               )}
-              <button type="button" class="danger" disabled={control.busy} onClick={signal('cancel')}>
+              <button type="button" class="danger" onClick={signal('cancel')}>
                 Cancel sync
               </button>
             </div>

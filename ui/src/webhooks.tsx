@@ -351,7 +351,7 @@ export function WebhookForm({ id, appId }: { id?: string; appId?: string }) {
           </fieldset>
 
           <div class="actions">
-            <button type="submit" class="primary" disabled={save.busy}>
+            <button type="submit" class="primary">
               {id ? 'Save changes' : 'Create webhook'}
             </button>
             {unmapped ? (

@@ -39,7 +39,10 @@ export function deliveriesRouter(ctx: ApiContext): Router {
     async ({ params, query, principal }) => {
       const webhook = await webhookFor(ctx, principal, params.id);
       const result = await listDeliveries(ctx.pool, webhook.id, query);
-      return { data: result.data.map(withLink), nextCursor: result.nextCursor };
+      return {
+        data: result.data.map(({ applicationId: _a, ...d }) => withLink(d)),
+        nextCursor: result.nextCursor,
+      };
     },
   );
 
@@ -54,6 +57,10 @@ export function deliveriesRouter(ctx: ApiContext): Router {
     },
     async ({ params, principal, req, res }) => {
       const webhook = await webhookFor(ctx, principal, params.id);
+      // Subscribe (and so LISTEN) before answering, so no attempt falls between the two.
+      const unsubscribe = await ctx.notifications.subscribe(webhook.id, (notice) => {
+        res.write(`id: ${notice.attemptId}\nevent: attempt\ndata: ${JSON.stringify(notice)}\n\n`);
+      });
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-cache, no-transform',
@@ -61,9 +68,6 @@ export function deliveriesRouter(ctx: ApiContext): Router {
         'x-accel-buffering': 'no',
       });
       res.write('retry: 2000\n: connected\n\n');
-      const unsubscribe = await ctx.notifications.subscribe(webhook.id, (notice) => {
-        res.write(`id: ${notice.attemptId}\nevent: attempt\ndata: ${JSON.stringify(notice)}\n\n`);
-      });
       // A comment line every 15 s keeps proxies from closing an idle stream.
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       req.on('close', () => {

@@ -1,17 +1,6 @@
 import { Router } from 'express';
+import { withTimeout } from '../../with-timeout';
 import type { ApiContext } from '../context';
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Liveness, readiness (Postgres and Temporal reachable) and Prometheus metrics: open routes. */
 export function healthRouter(ctx: ApiContext): Router {

@@ -1,11 +1,13 @@
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { Router } from 'express';
+import type { SyncProgress } from '../../../activities/sync';
 import { workflowIds } from '../../../workflows/shared';
 import type { syncWorkflow } from '../../../workflows/sync';
 import * as syncs from '../../db/queries/syncs';
 import { ConflictError, UnavailableError } from '../../errors';
 import { newId } from '../../ids';
 import { searchAttributes } from '../../temporal/search-attributes';
+import { withTimeout } from '../../with-timeout';
 import { assertOwns, type Principal } from '../auth';
 import { type ApiContext, workflowUrl } from '../context';
 import { routeDefiner } from '../route';
@@ -29,6 +31,21 @@ export function syncsRouter(ctx: ApiContext): Router {
     finishedAt: s.finishedAt?.toISOString() ?? null,
     workflowUrl: workflowUrl(ctx.config, workflowIds.sync(s.id)),
   });
+
+  /**
+   * An active sync's numbers straight from its workflow's progress query; Postgres (mirrored about
+   * once a second) answers when Temporal does not, or once the sync has finished.
+   */
+  async function live(sync: syncs.SyncRow): Promise<syncs.SyncRow> {
+    if (!syncs.ACTIVE_SYNC_STATUSES.includes(sync.status)) return sync;
+    try {
+      const handle = ctx.temporal.workflow.getHandle(workflowIds.sync(sync.id));
+      const p = await withTimeout(handle.query<SyncProgress>('progress'), 2_000);
+      return { ...sync, status: p.status, total: p.total, sent: p.sent, failed: p.failed };
+    } catch {
+      return sync;
+    }
+  }
 
   async function syncFor(p: Principal, id: string) {
     const sync = await syncs.getSync(ctx.pool, id);
@@ -117,20 +134,14 @@ export function syncsRouter(ctx: ApiContext): Router {
       access: 'webhooks:read',
       response: Sync,
     },
-    async ({ params, principal }) => view(await syncFor(principal, params.syncId)),
+    async ({ params, principal }) => view(await live(await syncFor(principal, params.syncId))),
   );
 
-  // Pause, resume and cancel: a signal to the workflow, and the new status written at once so the
-  // API shows it before the workflow mirrors it.
-  const transitions = {
-    pause: { from: ['running', 'waiting'], to: 'paused' },
-    resume: { from: ['paused'], to: 'running' },
-    cancel: { from: ['running', 'paused', 'waiting'], to: 'cancelled' },
-  } as const;
-  for (const [action, t] of Object.entries(transitions) as [
-    keyof typeof transitions,
-    (typeof transitions)[keyof typeof transitions],
-  ][]) {
+  // Pause, resume and cancel: a signal to the workflow, which owns the state. Repeating one is
+  // harmless; only a finished sync refuses (409). The new status is written at once so that reads
+  // from Postgres show it before the workflow mirrors it.
+  const transitions = { pause: 'paused', resume: 'running', cancel: 'cancelled' } as const;
+  for (const [action, to] of Object.entries(transitions) as [keyof typeof transitions, syncs.SyncStatus][]) {
     route(
       {
         method: 'post',
@@ -142,18 +153,12 @@ export function syncsRouter(ctx: ApiContext): Router {
       },
       async ({ params, principal }) => {
         const sync = await syncFor(principal, params.syncId);
-        if (!(t.from as readonly string[]).includes(sync.status)) {
+        if (!syncs.ACTIVE_SYNC_STATUSES.includes(sync.status)) {
           throw new ConflictError(`The sync is ${sync.status}; it cannot ${action}.`);
         }
         await ctx.temporal.workflow.getHandle(workflowIds.sync(sync.id)).signal(action);
-        await syncs.saveSyncProgress(ctx.pool, {
-          syncId: sync.id,
-          status: t.to,
-          total: sync.total,
-          sent: sync.sent,
-          failed: sync.failed,
-        });
-        return view((await syncs.getSync(ctx.pool, sync.id))!);
+        await syncs.saveSyncProgress(ctx.pool, { ...sync, syncId: sync.id, status: to });
+        return view({ ...(await live(sync)), status: to });
       },
     );
   }
