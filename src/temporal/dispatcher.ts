@@ -4,6 +4,7 @@ import type { deliveryWorkflow } from '../../workflows/delivery';
 import { SignalNames, workflowIds } from '../../workflows/shared';
 import type { Config } from '../config';
 import type { Pool } from '../db/pool';
+import { activeSyncOf } from '../db/queries/syncs';
 import type { Logger } from '../logger';
 import { searchAttributes } from './search-attributes';
 
@@ -126,6 +127,12 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
     }
   }
 
+  /** Wakes the webhook's sync if it waits for the webhook to be active again. */
+  async function wakeSync(webhookId: string): Promise<void> {
+    const sync = await activeSyncOf(pool, webhookId);
+    if (sync) await client.workflow.getHandle(workflowIds.sync(sync.id)).signal('webhookResumed');
+  }
+
   /** A pause: workflows waiting in retry backoff are told, so their next attempt does not fire. */
   async function pauseRetrying(webhookId: string): Promise<void> {
     const { rows } = await pool.query(
@@ -149,7 +156,7 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
     });
   }
 
-  return { start, startOne, releaseHeld, pauseRetrying, cancelAll };
+  return { start, startOne, releaseHeld, wakeSync, pauseRetrying, cancelAll };
 }
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -127,6 +127,24 @@ test('a paused sync sends nothing while paused, finishes after resume; a cancell
   expect((await key.post(`/v1/syncs/${toCancel.id}/resume`)).status).toBe(409);
 });
 
+test('while its webhook is paused the sync waits, then goes on after the webhook resumes', async () => {
+  const scope = 'sync-webhook-paused';
+  const ids = await seedPersons('w', 60, [scope]);
+  const key = apiClient(stack.api.url, (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token);
+  const webhook = await createWebhook(key, { url: receiver.url('/swait'), syncIntervalMs: 20 });
+  const sync = (await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).body;
+  await eventually(async () => receiver.on('/swait').length >= 10);
+  await key.post(`/v1/webhooks/${webhook.id}/pause`);
+  await eventually(async () => (await key.get(`/v1/syncs/${sync.id}`)).body.status === 'waiting');
+  const atPause = receiver.on('/swait').length;
+  await new Promise((r) => setTimeout(r, 1_500));
+  expect(receiver.on('/swait').length).toBe(atPause);
+  await key.post(`/v1/webhooks/${webhook.id}/resume`);
+  const done = await finished(key, sync.id);
+  expect(done).toMatchObject({ status: 'completed', sent: 60, failed: 0 });
+  expect([...new Set(syncBodies('/swait').map((b) => b.entity.id))].sort()).toEqual(ids);
+});
+
 test('an application limited to org:1 receives only org:1 persons, in events and in syncs', async () => {
   const [inside, outside] = ['org1-only', 'org2-only'];
   await seedPersons('in', 30, [inside]);

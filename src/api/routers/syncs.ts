@@ -164,9 +164,3 @@ export function syncsRouter(ctx: ApiContext): Router {
   }
   return router;
 }
-
-/** Wakes a sync that waits for its webhook to be active again. */
-export async function nudgeActiveSync(ctx: ApiContext, webhookId: string): Promise<void> {
-  const sync = await syncs.activeSyncOf(ctx.pool, webhookId);
-  if (sync) await ctx.temporal.workflow.getHandle(workflowIds.sync(sync.id)).signal('webhookResumed');
-}

@@ -27,7 +27,6 @@ import {
   WebhookPatch,
   WebhookWithSecret,
 } from '../schemas';
-import { nudgeActiveSync } from './syncs';
 
 export const webhookView = (w: hooks.WebhookRow) => ({
   ...w,
@@ -83,7 +82,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     ctx.dispatcher
       .releaseHeld(webhook.id)
       .catch(log('releasing held deliveries failed; recovery will retry'));
-    nudgeActiveSync(ctx, webhook.id).catch(log('waking the sync failed; it checks again by itself'));
+    ctx.dispatcher.wakeSync(webhook.id).catch(log('waking the sync failed; it checks again by itself'));
     return active!;
   }
 
