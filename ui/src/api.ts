@@ -1,8 +1,21 @@
 // The one API client of the panel: the session token, JSON calls, problem+json errors and the
-// delivery stream. Types mirror the API's zod schemas (src/api/schemas.ts).
+// delivery stream. Its types come from the API's own zod schemas (type-only: nothing of the server
+// is bundled).
+import type { z } from 'zod';
+import type * as schema from '../../src/api/schemas';
 
-export type WebhookStatus = 'active' | 'paused' | 'disabled';
-export type DeliveryStatus = 'pending' | 'held' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+type Out<T extends z.ZodType> = z.output<T>;
+
+export type Application = Out<typeof schema.Application>;
+/** `secret` only in the answers to create and rotate-secret. */
+export type Webhook = Out<typeof schema.Webhook> & { secret?: string };
+export type WebhookStatus = Webhook['status'];
+export type TestResult = Out<typeof schema.TestResult>;
+export type Sync = Out<typeof schema.Sync>;
+export type Delivery = Out<typeof schema.Delivery>;
+export type DeliveryStatus = Delivery['status'];
+export type Attempt = Out<typeof schema.Attempt>;
+export type DeliveryDetail = Out<typeof schema.DeliveryDetail>;
 export const DELIVERY_STATUSES: DeliveryStatus[] = [
   'pending',
   'held',
@@ -11,75 +24,6 @@ export const DELIVERY_STATUSES: DeliveryStatus[] = [
   'failed',
   'cancelled',
 ];
-
-export interface Application {
-  id: string;
-  name: string;
-}
-export interface Webhook {
-  id: string;
-  applicationId: string;
-  label: string;
-  url: string;
-  method: 'POST' | 'GET';
-  events: string[];
-  signature: 'standard-webhooks' | 'hmac-sha256';
-  syncIntervalMs: number;
-  headers: Record<string, string>;
-  status: WebhookStatus;
-  disabledReason: string | null;
-  createdAt: string;
-  updatedAt: string;
-  /** Only in the answers to create and rotate-secret. */
-  secret?: string;
-}
-export interface TestResult {
-  id: string;
-  deliveryId: string;
-  outcome: 'succeeded' | 'failed' | 'blocked';
-  startedAt: string;
-  durationMs: number;
-  responseStatus: number | null;
-  responseBody: string | null;
-  error: { kind: string; message: string } | null;
-}
-export interface Sync {
-  id: string;
-  webhookId: string;
-  entityTypes: string[];
-  status: 'running' | 'paused' | 'waiting' | 'completed' | 'cancelled';
-  total: number | null;
-  sent: number;
-  failed: number;
-  createdAt: string;
-  updatedAt: string;
-  finishedAt: string | null;
-  workflowUrl: string;
-}
-export interface Delivery {
-  id: string;
-  webhookId: string;
-  eventId: string;
-  eventType: string;
-  status: DeliveryStatus;
-  attemptCount: number;
-  createdAt: string;
-  workflowUrl?: string;
-}
-export interface Attempt {
-  id: string;
-  attemptNumber: number;
-  startedAt: string;
-  durationMs: number;
-  outcome: 'succeeded' | 'failed' | 'blocked';
-  request: { url: string; method: string; headers: Record<string, string>; body: string };
-  response: { status: number; headers: Record<string, string>; body: string } | null;
-  error: { kind: string; message: string } | null;
-}
-export interface DeliveryDetail extends Delivery {
-  payload: unknown;
-  attempts: Attempt[];
-}
 /** One `attempt` server-sent event of the delivery stream. */
 export interface AttemptNotice {
   webhookId: string;
@@ -92,6 +36,7 @@ export interface AttemptNotice {
   responseStatus: number | null;
   startedAt: string;
   durationMs: number;
+  workflowUrl: string;
 }
 export interface List<T> {
   data: T[];

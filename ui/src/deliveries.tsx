@@ -28,7 +28,10 @@ function merge(rows: Delivery[], n: AttemptNotice, filter: string): Delivery[] {
     eventType: n.eventType,
     status: n.deliveryStatus,
     attemptCount: 1,
+    nextAttemptAt: null,
     createdAt: n.startedAt,
+    updatedAt: n.startedAt,
+    workflowUrl: n.workflowUrl,
   };
   return [row, ...rows].slice(0, SHOWN);
 }

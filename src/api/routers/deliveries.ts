@@ -59,7 +59,11 @@ export function deliveriesRouter(ctx: ApiContext): Router {
       const webhook = await webhookFor(ctx, principal, params.id);
       // Subscribe (and so LISTEN) before answering, so no attempt falls between the two.
       const unsubscribe = await ctx.notifications.subscribe(webhook.id, (notice) => {
-        res.write(`id: ${notice.attemptId}\nevent: attempt\ndata: ${JSON.stringify(notice)}\n\n`);
+        const data = {
+          ...notice,
+          workflowUrl: workflowUrl(ctx.config, workflowIds.delivery(notice.deliveryId)),
+        };
+        res.write(`id: ${notice.attemptId}\nevent: attempt\ndata: ${JSON.stringify(data)}\n\n`);
       });
       res.writeHead(200, {
         'content-type': 'text/event-stream',

@@ -1,4 +1,5 @@
 import type { Pool } from '../pool';
+import { toEvent } from './events';
 import { page } from './pagination';
 
 /** Reads for the delivery log: lists, one delivery with its attempts. */
@@ -43,8 +44,7 @@ export async function getDelivery(db: Pool, id: string): Promise<DeliveryView | 
 
 export async function getDeliveryWithAttempts(db: Pool, id: string) {
   const { rows } = await db.query(
-    `SELECT ${DELIVERY_COLUMNS}, e.type AS e_type, e.action, e.entity_type, e.entity_id, e.data, e.sync, e.created_at AS e_created
-       FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1`,
+    `SELECT ${DELIVERY_COLUMNS}, to_jsonb(e) AS event FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1`,
     [id],
   );
   const r = rows[0];
@@ -57,16 +57,7 @@ export async function getDeliveryWithAttempts(db: Pool, id: string) {
   );
   return {
     ...toDelivery(r),
-    event: {
-      id: r.event_id as string,
-      type: r.e_type as string,
-      action: r.action as string,
-      entityType: r.entity_type as string,
-      entityId: r.entity_id as string,
-      data: r.data,
-      sync: r.sync,
-      createdAt: r.e_created as Date,
-    },
+    event: toEvent(r.event),
     attempts: attempts.rows.map((a) => ({
       id: a.id,
       deliveryId: a.delivery_id,

@@ -111,24 +111,24 @@ async function deliveriesOfEvent(db: Pool | PoolClient, eventId: string): Promis
   }));
 }
 
-export async function getEvent(db: Pool, id: string) {
-  const { rows } = await db.query(
-    'SELECT id, type, action, entity_type, entity_id, data, sync, created_at FROM events WHERE id = $1',
-    [id],
-  );
-  const r = rows[0];
-  if (!r) return undefined;
+/** An events row (or its `to_jsonb`, where created_at is a string) as the envelope builder takes it. */
+export function toEvent(r: Record<string, any>) {
   return {
     id: r.id as string,
     type: r.type as string,
     action: r.action as string,
     entityType: r.entity_type as string,
     entityId: r.entity_id as string,
-    data: r.data,
-    sync: r.sync,
-    createdAt: r.created_at as Date,
-    deliveries: await deliveriesOfEvent(db, id),
+    data: r.data as unknown,
+    sync: r.sync as unknown,
+    createdAt: new Date(r.created_at),
   };
+}
+
+export async function getEvent(db: Pool, id: string) {
+  const { rows } = await db.query('SELECT * FROM events WHERE id = $1', [id]);
+  if (!rows[0]) return undefined;
+  return { ...toEvent(rows[0]), deliveries: await deliveriesOfEvent(db, id) };
 }
 
 /** The catalog: every event type seen so far plus created/updated/deleted of every entity type. */
