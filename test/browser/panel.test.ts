@@ -11,7 +11,11 @@ import { type Receiver, startReceiver } from '../support/receiver';
 import { type Stack, startStack } from '../support/stack';
 
 const root = path.resolve(__dirname, '../..');
-const SCREENSHOT = path.join(root, 'docs/screenshots/delivery-log.png');
+// The README's screenshot is refreshed on request (HERALD_UPDATE_SCREENSHOTS=1), so a test run
+// leaves the work tree clean; every run writes its own copy under test-results/.
+const SCREENSHOT = process.env.HERALD_UPDATE_SCREENSHOTS
+  ? path.join(root, 'docs/screenshots/delivery-log.png')
+  : path.join(root, 'test-results/delivery-log.png');
 /** Members seeded for the sync; the events the tests publish update two of them. */
 const SYNC_ENTITIES = 200;
 
