@@ -1,5 +1,5 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Pool } from '../src/db/pool';
+import { inTransaction, type Pool } from '../src/db/pool';
 import {
   type AttemptRecord,
   disableWebhook,
@@ -82,31 +82,23 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     };
 
     // The share lock makes "no request starts after the pause call returns" hold: see lockWebhookStatus.
-    const client = await deps.pool.connect();
-    let pending: Promise<SendResult>;
-    try {
-      await client.query('BEGIN');
+    let pending: Promise<SendResult> | undefined;
+    const status = await inTransaction(deps.pool, async (client) => {
       const status = await lockWebhookStatus(client, ctx.webhook.id);
       if (status !== 'active' && !input.test) {
-        await setDeliveryStatus(client, ctx.deliveryId, status === 'deleted' ? 'cancelled' : 'held', [
-          'pending',
-          'held',
-          'retrying',
-        ]);
-        await client.query('COMMIT');
-        if (status === 'deleted')
-          throw ApplicationFailure.nonRetryable('webhook deleted', FailureTypes.deliveryCancelled);
-        throw ApplicationFailure.nonRetryable(`webhook is ${status}`, FailureTypes.webhookInactive);
+        const next = status === 'deleted' ? 'cancelled' : 'held';
+        await setDeliveryStatus(client, ctx.deliveryId, next, ['pending', 'held', 'retrying']);
+        return status;
       }
       // Leaving `held` here, as the request starts, is what paces a release (dispatcher.releaseHeld).
       if (ctx.deliveryStatus === 'held') await setDeliveryStatus(client, ctx.deliveryId, 'pending', ['held']);
       pending = deps.sender.send({ ...request, timeoutMs: deps.requestTimeoutMs });
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
+      return status;
+    });
+    if (!pending) {
+      if (status === 'deleted')
+        throw ApplicationFailure.nonRetryable('webhook deleted', FailureTypes.deliveryCancelled);
+      throw ApplicationFailure.nonRetryable(`webhook is ${status}`, FailureTypes.webhookInactive);
     }
     const result = await pending;
 
