@@ -17,14 +17,21 @@ function run(file: string, env: Record<string, string>) {
 }
 
 test('a bad value ends with one line naming the variable and a non-zero exit', () => {
-  const { code, stderr } = run('src/cli/api.ts', { PORT: 'abc', DATABASE_URL: 'postgres://x@127.0.0.1:1/x', TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const { code, stderr } = run('src/cli/api.ts', {
+    PORT: 'abc',
+    DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+  });
   expect(code).toBe(1);
   expect(stderr.split('\n')).toHaveLength(1);
   expect(stderr).toMatch(/^herald api: invalid configuration: PORT: /);
 });
 
 test('an unreachable DATABASE_URL is named in one line', () => {
-  const { code, stderr } = run('src/cli/worker.ts', { DATABASE_URL: 'postgres://herald:secret-pw@127.0.0.1:1/herald', TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const { code, stderr } = run('src/cli/worker.ts', {
+    DATABASE_URL: 'postgres://herald:secret-pw@127.0.0.1:1/herald',
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+  });
   expect(code).toBe(1);
   expect(stderr.split('\n')).toHaveLength(1);
   expect(stderr).toMatch(/^herald worker: DATABASE_URL: cannot connect to PostgreSQL at 127\.0\.0\.1:1/);

@@ -130,7 +130,10 @@ test('a paused sync sends nothing while paused, finishes after resume; a cancell
 test('while its webhook is paused the sync waits, then goes on after the webhook resumes', async () => {
   const scope = 'sync-webhook-paused';
   const ids = await seedPersons('w', 60, [scope]);
-  const key = apiClient(stack.api.url, (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token);
+  const key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token,
+  );
   const webhook = await createWebhook(key, { url: receiver.url('/swait'), syncIntervalMs: 20 });
   const sync = (await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).body;
   await eventually(async () => receiver.on('/swait').length >= 10);
