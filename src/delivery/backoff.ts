@@ -5,18 +5,22 @@ export interface RetrySettings {
   maxAttempts: number;
 }
 
+/** Jitter adds up to this share of the curve's delay, never less, so the span is never shorter. */
+export const JITTER = 0.2;
+
 /**
  * The delay before attempt `attempt + 1`, given that `attempt` (1-based) just failed: the retry
- * policy's exponential curve with "equal jitter" (half fixed, half random), so a burst of
- * failures against one receiver does not come back as one burst. `random` is injectable for tests.
+ * policy's exponential curve plus up to 20 % random jitter (capped at the maximum interval), so a
+ * burst of failures against one receiver does not come back as one burst, while the defaults still
+ * spread 10 attempts over at least 24 h. `random` is injectable for tests.
  */
 export function retryDelayMs(
   settings: RetrySettings,
   attempt: number,
   random: () => number = Math.random,
 ): number {
-  const base = Math.min(settings.initialMs * settings.backoff ** (attempt - 1), settings.maxIntervalMs);
-  return Math.round(base / 2 + (base / 2) * random());
+  const base = settings.initialMs * settings.backoff ** (attempt - 1);
+  return Math.round(Math.min(base * (1 + JITTER * random()), settings.maxIntervalMs));
 }
 
 /**
