@@ -33,6 +33,8 @@ export interface SendInput {
   deliveryId: string;
   /** Run Test: one attempt, sent even while the webhook is paused, answered rather than thrown. */
   test?: { attemptId: string };
+  /** Attempts made before this activity's first (the delivery workflow's local first attempt). */
+  attemptOffset?: number;
 }
 
 export interface AttemptSummary {
@@ -122,7 +124,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       error: result.ok ? undefined : { kind: result.kind, message: result.message },
     };
 
-    const temporalAttempt = input.test ? 1 : Context.current().info.attempt;
+    const temporalAttempt = input.test ? 1 : Context.current().info.attempt + (input.attemptOffset ?? 0);
     const delayMs =
       succeeded || input.test ? undefined : nextDelayMs(result, temporalAttempt, started.getTime());
     const gone = result.ok && result.status === 410 && !input.test;
@@ -179,6 +181,9 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         ? `${attempt.error.kind}: ${attempt.error.message}`
         : `HTTP ${attempt.response?.status}`,
       nextRetryDelay: delayMs,
+      // Also as a detail: the workflow waits this long after a failed local attempt, and Temporal's
+      // failure converter does not hand nextRetryDelay to workflow code.
+      details: [{ nextRetryDelayMs: delayMs }],
     });
   }
 

@@ -1,4 +1,5 @@
 import { createDeliveryActivities, type DeliveryActivityDeps } from './delivery';
+import { createRetentionActivities } from './retention';
 import { createSyncActivities } from './sync';
 
 export type ActivityDeps = DeliveryActivityDeps;
@@ -8,6 +9,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeliveryActivities(deps),
     ...createSyncActivities(deps),
+    ...createRetentionActivities(deps),
   };
 }
 

@@ -54,3 +54,15 @@ export class UnavailableError extends HttpError {
     super(503, 'Service unavailable', detail, undefined, { 'retry-after': '5' });
   }
 }
+
+export class RateLimitedError extends HttpError {
+  constructor(retryAfterSeconds: number) {
+    super(
+      429,
+      'Too many requests',
+      `This key has used its request rate; retry in ${retryAfterSeconds} s.`,
+      undefined,
+      { 'retry-after': String(retryAfterSeconds) },
+    );
+  }
+}

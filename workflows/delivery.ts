@@ -5,8 +5,11 @@ import {
   condition,
   defineSignal,
   isCancellation,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
+  sleep,
 } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities';
 import {
@@ -20,28 +23,72 @@ import {
 export const pauseSignal = defineSignal(SignalNames.pause);
 export const resumeSignal = defineSignal(SignalNames.resume);
 
-function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
-    ? (err.cause.type ?? undefined)
-    : undefined;
+/** The activity's own failure: wrapped in an ActivityFailure, or bare from a local activity. */
+function applicationFailure(err: unknown): ApplicationFailure | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  return cause instanceof ApplicationFailure ? cause : undefined;
 }
 
+function failureType(err: unknown): string | undefined {
+  return applicationFailure(err)?.type ?? undefined;
+}
+
+/** The delay the send activity chose after a failed attempt (backoff with jitter, or Retry-After). */
+function chosenRetryDelayMs(err: unknown): number | undefined {
+  const details = applicationFailure(err)?.details;
+  const delay = (details?.[0] as { nextRetryDelayMs?: unknown } | undefined)?.nextRetryDelayMs;
+  return typeof delay === 'number' ? delay : undefined;
+}
+
+/** Patch id: workflows started before the local first attempt replay the way they ran. */
+export const LOCAL_FIRST_ATTEMPT = 'delivery-local-first-attempt';
+
 /**
- * One event to one webhook. The send activity's retry policy gives the backoff; while the webhook
- * is paused or disabled the workflow holds until a resume signal. A pause signal cancels an
- * attempt waiting in backoff, so it cannot fire; the next pass finds the webhook paused and holds.
+ * One event to one webhook. The first attempt of each pass runs as a local activity, inside the
+ * workflow task: most deliveries succeed at once, and then the Temporal server records one
+ * workflow task instead of an activity task and two workflow tasks. When it fails, the remaining
+ * attempts run as a regular activity whose retry policy gives the backoff (numbered on from 2,
+ * so the delays are those of the policy). While the webhook is paused or disabled the workflow
+ * holds until a resume signal. A pause signal cancels an attempt waiting in backoff, so it cannot
+ * fire; the next pass finds the webhook paused and holds.
  */
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryOutcome> {
-  const { sendDelivery, failDelivery } = proxyActivities<HeraldActivities>({
-    startToCloseTimeout: input.requestTimeoutMs + 10_000,
-    retry: {
-      initialInterval: input.retry.initialMs,
-      backoffCoefficient: input.retry.backoff,
-      maximumInterval: input.retry.maxIntervalMs,
-      maximumAttempts: input.retry.maxAttempts,
-      nonRetryableErrorTypes: [FailureTypes.webhookInactive, FailureTypes.deliveryCancelled],
-    },
+  const retry = (maximumAttempts: number) => ({
+    initialInterval: input.retry.initialMs,
+    backoffCoefficient: input.retry.backoff,
+    maximumInterval: input.retry.maxIntervalMs,
+    maximumAttempts,
+    nonRetryableErrorTypes: [FailureTypes.webhookInactive, FailureTypes.deliveryCancelled],
   });
+  const startToCloseTimeout = input.requestTimeoutMs + 10_000;
+  const { sendDelivery, failDelivery } = proxyActivities<HeraldActivities>({
+    startToCloseTimeout,
+    retry: retry(input.retry.maxAttempts),
+  });
+  const { sendDelivery: sendRetries } = proxyActivities<HeraldActivities>({
+    startToCloseTimeout,
+    retry: retry(Math.max(1, input.retry.maxAttempts - 1)),
+  });
+  // One try: a worker that dies mid-request fails the workflow task, and the next one runs it again.
+  const { sendDelivery: sendLocal } = proxyLocalActivities<HeraldActivities>({
+    startToCloseTimeout,
+    retry: { maximumAttempts: 1 },
+  });
+  const localFirst = patched(LOCAL_FIRST_ATTEMPT);
+
+  /** The first attempt locally; after a failure, the policy's delay, then the rest as an activity. */
+  async function sendLocalFirst(): Promise<void> {
+    try {
+      await sendLocal({ deliveryId: input.deliveryId });
+      return;
+    } catch (err) {
+      const type = failureType(err);
+      const final = type === FailureTypes.webhookInactive || type === FailureTypes.deliveryCancelled;
+      if (isCancellation(err) || final || input.retry.maxAttempts <= 1) throw err;
+      await sleep(chosenRetryDelayMs(err) ?? input.retry.initialMs);
+    }
+    await sendRetries({ deliveryId: input.deliveryId, attemptOffset: 1 });
+  }
 
   let resumed = false;
   let pausedBySignal = false;
@@ -59,7 +106,9 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     pausedBySignal = false;
     attemptScope = new CancellationScope();
     try {
-      await attemptScope.run(() => sendDelivery({ deliveryId: input.deliveryId }));
+      await attemptScope.run(() =>
+        localFirst ? sendLocalFirst() : sendDelivery({ deliveryId: input.deliveryId }).then(() => {}),
+      );
       return 'succeeded';
     } catch (err) {
       if (isCancellation(err) && pausedBySignal) continue; // the next pass records the hold

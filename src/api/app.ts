@@ -5,6 +5,8 @@ import { uiRouter } from '../ui/serve';
 import type { ApiContext } from './context';
 import { openApiDocument } from './openapi';
 import { errorHandler, notFoundHandler } from './problem';
+import { createRateLimiter } from './rate-limit';
+import type { AppLocals } from './route';
 import { applicationsRouter } from './routers/applications';
 import { deliveriesRouter } from './routers/deliveries';
 import { entitiesRouter } from './routers/entities';
@@ -25,6 +27,8 @@ const requireJson: RequestHandler = (req, _res, next) => {
 export function createApp(ctx: ApiContext) {
   const app = express();
   app.disable('x-powered-by');
+  // Per-key rate limit, applied by every route once it knows the caller (route.ts).
+  (app.locals as AppLocals).rateLimit = createRateLimiter(ctx.config.rateLimit);
   app.set('etag', false);
   app.use((req, res, next) => {
     const started = performance.now();

@@ -1,12 +1,11 @@
 import type { Client } from '@temporalio/client';
-import type { Request } from 'express';
 import type { Config } from '../config';
 import type { AttemptNotifications } from '../db/notifications';
 import type { Pool } from '../db/pool';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import type { Dispatcher } from '../temporal/dispatcher';
-import type { Principal } from './auth';
+import type { Authenticator } from './auth';
 
 /** What every router gets: injected, so tests build the API over their own database and server. */
 export interface ApiContext {
@@ -17,7 +16,7 @@ export interface ApiContext {
   logger: Logger;
   metrics: Metrics;
   notifications: AttemptNotifications;
-  authenticate: (req: Request) => Promise<Principal>;
+  authenticate: Authenticator;
 }
 
 export function workflowUrl(config: Config, workflowId: string): string {

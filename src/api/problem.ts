@@ -1,4 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { DatabaseError } from 'pg';
 import { ZodError } from 'zod';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
@@ -56,6 +57,14 @@ function toHttpError(err: unknown): HttpError | undefined {
     return new HttpError(400, 'Request aborted', 'The client aborted the request.');
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500)
     return new HttpError(e.status, 'Bad request', e.message ?? 'Bad request');
+  // SQLSTATE class 22 (data exception): a value from the request that PostgreSQL cannot take, such
+  // as a NUL character or an unpaired surrogate. Every query is parameterised, so it is the input's.
+  if (err instanceof DatabaseError && err.code?.startsWith('22'))
+    return new HttpError(
+      400,
+      'Invalid request',
+      'A value in the request cannot be stored (for example a NUL character or an unpaired surrogate).',
+    );
   if (
     (e.code && DB_UNAVAILABLE.has(e.code)) ||
     /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(e.message ?? '')

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { type KeyScope, type Principal, requireAdmin, requireScope } from './auth';
 import { registerPath } from './openapi';
 import { zodToHttpError } from './problem';
+import type { RateLimit } from './rate-limit';
 import { ProblemSchema } from './schemas';
+
+/** What createApp leaves in `app.locals` for every route. */
+export interface AppLocals {
+  rateLimit?: RateLimit;
+}
 
 /** Who may call a route: the admin only, any valid token, or a key with a scope (the admin too). */
 export type Access = 'admin' | 'any' | KeyScope;
@@ -85,11 +91,14 @@ function defineRoute<B extends z.ZodType | undefined, Q extends z.ZodType | unde
       401: problem,
       403: problem,
       404: problem,
+      429: { ...problem, description: 'Problem: the key is over its rate limit; see Retry-After' },
     },
   });
 
   const wrapped: RequestHandler = async (req, res) => {
     const principal = await authenticate(req);
+    // Once the caller is known, before anything else is spent on it: even refusals count.
+    await (req.app.locals as AppLocals).rateLimit?.(principal);
     if (spec.access === 'admin') requireAdmin(principal);
     else if (spec.access !== 'any') requireScope(principal, spec.access);
     let body: unknown;

@@ -7,6 +7,7 @@ import { createMetrics, registerStateGauges } from '../metrics';
 import { connectTemporalClient } from '../temporal/client';
 import { createDispatcher } from '../temporal/dispatcher';
 import { startRecoveryLoop } from '../temporal/recovery';
+import { ensureRetentionSchedule } from '../temporal/schedules';
 import { createApp } from './app';
 import { createAuthenticator } from './auth';
 import type { ApiContext } from './context';
@@ -33,6 +34,10 @@ export async function startApiServer(opts: {
   const pool = createPool(opts.databaseUrl, 20);
   const temporal = await connectTemporalClient(config, opts.temporalAddress);
   const dispatcher = createDispatcher({ client: temporal, pool, config, logger });
+  // Not fatal: the API serves without it, and the next start of any API process tries again.
+  await ensureRetentionSchedule(temporal, config, logger).catch((err) =>
+    logger.warn({ err: (err as Error).message }, 'retention schedule not created'),
+  );
   const notifications = createAttemptNotifications(opts.databaseUrl, logger);
   const metrics = createMetrics();
   registerStateGauges(metrics, (sql) => pool.query(sql));

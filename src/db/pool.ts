@@ -13,6 +13,14 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
   return pool;
 }
 
+/**
+ * A named statement: PostgreSQL parses and plans it once per connection, and later runs send only
+ * the parameters. For the queries every event and every attempt runs (docs/performance.md).
+ */
+export function prepared(name: string, text: string, values: unknown[]): pg.QueryConfig {
+  return { name: `herald_${name}`, text, values };
+}
+
 /** Runs fn in one transaction on one client. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -3,7 +3,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { deliveryWorkflow } from '../../workflows/delivery';
 import { SignalNames, workflowIds } from '../../workflows/shared';
 import type { Config } from '../config';
-import type { Pool } from '../db/pool';
+import { type Pool, prepared } from '../db/pool';
 import { activeSyncOf } from '../db/queries/syncs';
 import type { Logger } from '../logger';
 import { searchAttributes } from './search-attributes';
@@ -13,6 +13,13 @@ import { searchAttributes } from './search-attributes';
  * overtake at most this many older ones.
  */
 export const RELEASE_WINDOW = 16;
+
+/**
+ * Starts finishing within this window share one `workflow_started` UPDATE: under load that is one
+ * statement (and one commit) for many events instead of one per event. Only the recovery loop
+ * reads the flag, and only for rows older than its grace period.
+ */
+const MARK_WINDOW_MS = 50;
 
 export interface DeliveryRef {
   id: string;
@@ -37,7 +44,8 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 export function createDispatcher(deps: { client: Client; pool: Pool; config: Config; logger: Logger }) {
   const { client, pool, config } = deps;
 
-  async function startOne(d: DeliveryRef): Promise<void> {
+  /** Starts the delivery's workflow; false when it was started before (a duplicate, harmless). */
+  async function startOne(d: DeliveryRef): Promise<boolean> {
     try {
       await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
         workflowId: workflowIds.delivery(d.id),
@@ -50,17 +58,41 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
           { key: searchAttributes.eventType, value: d.eventType },
         ],
       });
+      return true;
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      return false;
     }
   }
 
-  /** Starts each delivery's workflow and marks the rows started; failures are left to the recovery loop. */
-  async function start(deliveries: DeliveryRef[]): Promise<void> {
+  let marking: { ids: string[]; done: Promise<void> } | undefined;
+  /** Marks rows started, together with every other start() finishing within MARK_WINDOW_MS. */
+  function markStarted(ids: string[]): Promise<void> {
+    if (!marking) {
+      const batch: { ids: string[]; done: Promise<void> } = { ids: [], done: Promise.resolve() };
+      batch.done = new Promise((resolve) => setTimeout(resolve, MARK_WINDOW_MS)).then(async () => {
+        marking = undefined;
+        await pool.query(
+          prepared('mark_started', 'UPDATE deliveries SET workflow_started = true WHERE id = ANY($1)', [
+            batch.ids,
+          ]),
+        );
+      });
+      marking = batch;
+    }
+    marking.ids.push(...ids);
+    return marking.done;
+  }
+
+  /**
+   * Starts each delivery's workflow and marks the rows started; failures are left to the recovery
+   * loop. `onDuplicate` hears of deliveries whose workflow already existed.
+   */
+  async function start(deliveries: DeliveryRef[], onDuplicate?: (id: string) => void): Promise<void> {
     const started: string[] = [];
     await eachLimited(deliveries, RELEASE_WINDOW, async (d) => {
       try {
-        await startOne(d);
+        if (!(await startOne(d))) onDuplicate?.(d.id);
         started.push(d.id);
       } catch (err) {
         deps.logger.warn(
@@ -69,9 +101,7 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
         );
       }
     });
-    if (started.length > 0) {
-      await pool.query('UPDATE deliveries SET workflow_started = true WHERE id = ANY($1)', [started]);
-    }
+    if (started.length > 0) await markStarted(started);
   }
 
   async function signal(
@@ -95,6 +125,19 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
    * recovery loop releases whatever is still held.
    */
   async function releaseHeld(webhookId: string): Promise<number> {
+    // The recovery loop would otherwise walk a long release in parallel with the resume's own,
+    // starting and signalling every delivery twice.
+    if (releasing.has(webhookId)) return 0;
+    releasing.add(webhookId);
+    try {
+      return await releaseWaves(webhookId);
+    } finally {
+      releasing.delete(webhookId);
+    }
+  }
+  const releasing = new Set<string>();
+
+  async function releaseWaves(webhookId: string): Promise<number> {
     let released = 0;
     let after = '';
     for (;;) {
@@ -107,7 +150,10 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
       if (rows.length === 0) return released;
       const toSignal = rows.filter((r) => r.workflow_started).map((r) => r.id as string);
       const toStart = rows.filter((r) => !r.workflow_started).map(toRef);
-      await Promise.all([signal(toSignal, SignalNames.resume), start(toStart)]);
+      // A workflow started just before its row was marked may already wait in the hold: resume it.
+      const running: string[] = [];
+      await Promise.all([signal(toSignal, SignalNames.resume), start(toStart, (id) => running.push(id))]);
+      if (running.length > 0) await signal(running, SignalNames.resume);
       await waitUntilSent(rows.map((r) => r.id));
       released += rows.length;
       after = rows[rows.length - 1].id;

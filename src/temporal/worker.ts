@@ -1,17 +1,16 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Config } from '../config';
 import type { Pool } from '../db/pool';
 import { createHttpSender } from '../delivery/http-sender';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { installRuntime } from './runtime';
 
 /** `npm run build` writes the pre-bundled workflow code here; without it the worker bundles at start. */
 export const WORKFLOW_BUNDLE = path.resolve(__dirname, '../../workflow-bundle.js');
-
-let runtimeInstalled = false;
 
 /** A Herald worker: delivery, test and sync workflows plus their activities, on one task queue. */
 export async function createHeraldWorker(opts: {
@@ -24,23 +23,13 @@ export async function createHeraldWorker(opts: {
   /** Where the Temporal SDK serves its own Prometheus metrics, if anywhere. */
   sdkMetricsAddress?: string;
 }) {
-  if (!runtimeInstalled) {
-    runtimeInstalled = true;
-    try {
-      Runtime.install({
-        shutdownSignals: [],
-        logger: new DefaultLogger('ERROR'),
-        ...(opts.sdkMetricsAddress
-          ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.sdkMetricsAddress } } } }
-          : {}),
-      });
-    } catch {
-      // Already installed by an earlier worker in this process.
-    }
-  }
+  installRuntime({ sdkMetricsAddress: opts.sdkMetricsAddress });
   const connection = await NativeConnection.connect({ address: opts.address });
   const sender = createHttpSender({ allowedNetworks: opts.config.allowedNetworks });
-  const bundle = opts.workflowBundlePath ?? (existsSync(WORKFLOW_BUNDLE) ? WORKFLOW_BUNDLE : undefined);
+  const bundle =
+    opts.workflowBundlePath ??
+    opts.config.workflowBundle ??
+    (existsSync(WORKFLOW_BUNDLE) ? WORKFLOW_BUNDLE : undefined);
   const worker = await Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Worker } from '@temporalio/worker';
 import pg from 'pg';
+import type { DestinationStream } from 'pino';
 import { type ApiServer, startApiServer } from '../../src/api/server';
 import { type Config, loadConfig } from '../../src/config';
 import { migrate } from '../../src/db/migrate';
@@ -23,9 +24,9 @@ export function sharedServices(): SharedServices {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
-/** A fresh database on the shared server, migrated. */
-export async function freshDatabase(): Promise<string> {
-  const { databaseUrl } = sharedServices();
+/** A fresh database on the shared server (or the one `serverUrl` names), migrated. */
+export async function freshDatabase(serverUrl?: string): Promise<string> {
+  const databaseUrl = serverUrl ?? sharedServices().databaseUrl;
   const name = `herald_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: databaseUrl });
   await admin.connect();
@@ -77,14 +78,24 @@ export interface Stack {
  * over a fresh database and a task queue of the test's own, on the shared Temporal server.
  */
 export async function startStack(
-  opts: { env?: Record<string, string>; worker?: boolean } = {},
+  opts: {
+    env?: Record<string, string>;
+    worker?: boolean;
+    /** Where the API's and the worker's logs go (default: stdout), for tests that read them. */
+    logDestination?: DestinationStream;
+    /** A Temporal server of the test's own (fault tests restart it) instead of the shared one. */
+    temporalAddress?: string;
+    /** A migrated database of the test's own (on a PostgreSQL it stops) instead of a fresh one on the shared server. */
+    databaseUrl?: string;
+  } = {},
 ): Promise<Stack> {
-  const services = sharedServices();
-  const databaseUrl = await freshDatabase();
+  const shared = sharedServices();
+  const services = { ...shared, temporalAddress: opts.temporalAddress ?? shared.temporalAddress };
+  const databaseUrl = opts.databaseUrl ?? (await freshDatabase());
   const env = testEnv(opts.env);
   const config = loadConfig(env);
   const adminToken = `hadm_test_${randomBytes(16).toString('hex')}`;
-  const logger = createLogger(config.logLevel, 'test');
+  const logger = createLogger(config.logLevel, 'test', opts.logDestination);
   const api = await startApiServer({
     config,
     databaseUrl,

@@ -102,6 +102,7 @@ export function applicationsRouter(ctx: ApiContext): Router {
     async ({ params, res }) => {
       if (!(await apps.deleteApplication(ctx.pool, params.appId)))
         throw new NotFoundError(`Application ${params.appId}`);
+      ctx.authenticate.forget({ applicationId: params.appId });
       res.status(204).end();
       return undefined;
     },
@@ -161,6 +162,7 @@ export function applicationsRouter(ctx: ApiContext): Router {
     async ({ params, res }) => {
       if (!(await apps.revokeKey(ctx.pool, params.appId, params.keyId)))
         throw new NotFoundError(`Key ${params.keyId}`);
+      ctx.authenticate.forget({ keyId: params.keyId });
       res.status(204).end();
       return undefined;
     },

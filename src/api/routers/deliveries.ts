@@ -55,7 +55,7 @@ export function deliveriesRouter(ctx: ApiContext): Router {
       access: 'deliveries:read',
       responseDescription: 'text/event-stream',
     },
-    async ({ params, principal, req, res }) => {
+    async ({ params, principal, res }) => {
       const webhook = await webhookFor(ctx, principal, params.id);
       // Subscribe (and so LISTEN) before answering, so no attempt falls between the two.
       const unsubscribe = await ctx.notifications.subscribe(webhook.id, (notice) => {
@@ -74,10 +74,14 @@ export function deliveriesRouter(ctx: ApiContext): Router {
       res.write('retry: 2000\n: connected\n\n');
       // A comment line every 15 s keeps proxies from closing an idle stream.
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-      req.on('close', () => {
+      const stop = () => {
         clearInterval(keepAlive);
         unsubscribe();
-      });
+      };
+      // The response's close, not the request's: that one fires as soon as a request body has been
+      // read, possibly before this line. The client may also have gone while we subscribed.
+      if (res.closed) stop();
+      else res.on('close', stop);
       return undefined;
     },
   );

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { Pool } from '../../db/pool';
 import { inTransaction } from '../../db/pool';
-import { deleteEntity, getEntity, upsertEntity } from '../../db/queries/entities';
+import { deleteEntity, lockEntity, upsertEntity } from '../../db/queries/entities';
 import {
   getEvent,
   insertEventWithDeliveries,
@@ -55,15 +55,20 @@ export function eventsRouter(ctx: ApiContext): Router {
       if (repeat) return accepted(repeat);
       const action = body.type.split('.')[1] as 'created' | 'updated' | 'deleted';
       const result = await inTransaction(ctx.pool, async (client) => {
-        // The event also updates Herald's snapshot of the entity, which syncs and tests read.
-        const known = await getEntity(client, body.entity.type, body.entity.id);
+        // The event also updates Herald's snapshot of the entity, which syncs and tests read. The
+        // row stays locked to the commit, so concurrent events of one entity apply one by one.
+        const known = await lockEntity(client, body.entity.type, body.entity.id);
         const scopes = body.scopes ?? known?.scopes ?? [];
         let data = body.data ?? (known?.data as Record<string, unknown> | undefined) ?? {};
         if (action === 'deleted') {
           const gone = await deleteEntity(client, body.entity.type, body.entity.id);
           data = body.data ?? ((gone?.data ?? data) as Record<string, unknown>);
         } else {
-          await upsertEntity(client, { type: body.entity.type, id: body.entity.id, data, scopes });
+          await upsertEntity(
+            client,
+            { type: body.entity.type, id: body.entity.id, data, scopes },
+            { row: known },
+          );
         }
         return insertEventWithDeliveries(client, {
           id: body.id,

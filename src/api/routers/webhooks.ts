@@ -10,6 +10,7 @@ import { getEntity } from '../../db/queries/entities';
 import { insertEventWithDeliveries } from '../../db/queries/events';
 import * as hooks from '../../db/queries/webhooks';
 import { blockedReason, ipLiteral } from '../../delivery/address-policy';
+import { redactHeaders } from '../../delivery/envelope';
 import { canSee } from '../../delivery/filters';
 import { generateSecret } from '../../delivery/signing';
 import { ValidationError } from '../../errors';
@@ -28,11 +29,24 @@ import {
   WebhookWithSecret,
 } from '../schemas';
 
+/** Custom headers whose names suggest credentials are shown as `[redacted]`, as in recorded attempts. */
 export const webhookView = (w: hooks.WebhookRow) => ({
   ...w,
+  headers: redactHeaders(w.headers),
   createdAt: w.createdAt.toISOString(),
   updatedAt: w.updatedAt.toISOString(),
 });
+
+/**
+ * An edit form sends back the headers it read, redacted ones included: a header sent as
+ * `[redacted]` keeps the value it has, so saving a form never overwrites a credential with the mask.
+ */
+function keepRedacted(sent: Record<string, string>, stored: Record<string, string>) {
+  const masked = redactHeaders(stored);
+  return Object.fromEntries(
+    Object.entries(sent).map(([k, v]) => [k, v === masked[k] && v !== stored[k] ? stored[k] : v]),
+  );
+}
 
 /** https only unless the operator allows http; a literal blocked address is refused at once. */
 export function checkWebhookUrl(raw: string, config: Config): void {
@@ -170,6 +184,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
       const webhook = await webhookFor(ctx, principal, params.id);
       if (body.url) checkWebhookUrl(body.url, ctx.config);
       const { status, ...fields } = body;
+      if (fields.headers) fields.headers = keepRedacted(fields.headers, webhook.headers);
       let updated = (await hooks.updateWebhook(ctx.pool, webhook.id, fields))!;
       if (status === 'paused' && updated.status === 'active') updated = await pause(updated);
       if (status === 'active' && updated.status !== 'active') updated = await resume(updated);

@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from '../pool';
+import { type Pool, type PoolClient, prepared } from '../pool';
 
 export type DeliveryStatus = 'pending' | 'held' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -35,17 +35,20 @@ export async function loadDeliveryContext(
   deliveryId: string,
 ): Promise<DeliveryContext | undefined> {
   const { rows } = await db.query(
-    `SELECT d.id, d.status, d.attempt_count, d.application_id,
-            e.id AS event_id, e.type, e.action, e.entity_type, e.entity_id, e.data, e.sync, e.created_at,
-            w.id AS webhook_id, w.url, w.method, w.signature, w.headers, w.status AS webhook_status,
-            w.deleted_at IS NOT NULL AS deleted,
-            array_remove(ARRAY[w.secret,
-              CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END], NULL) AS secrets
-       FROM deliveries d
-       JOIN events e ON e.id = d.event_id
-       JOIN webhooks w ON w.id = d.webhook_id
-      WHERE d.id = $1`,
-    [deliveryId],
+    prepared(
+      'delivery_context',
+      `SELECT d.id, d.status, d.attempt_count, d.application_id,
+              e.id AS event_id, e.type, e.action, e.entity_type, e.entity_id, e.data, e.sync, e.created_at,
+              w.id AS webhook_id, w.url, w.method, w.signature, w.headers, w.status AS webhook_status,
+              w.deleted_at IS NOT NULL AS deleted,
+              array_remove(ARRAY[w.secret,
+                CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END], NULL) AS secrets
+         FROM deliveries d
+         JOIN events e ON e.id = d.event_id
+         JOIN webhooks w ON w.id = d.webhook_id
+        WHERE d.id = $1`,
+      [deliveryId],
+    ),
   );
   const r = rows[0];
   if (!r) return undefined;
@@ -84,8 +87,11 @@ export async function loadDeliveryContext(
  */
 export async function lockWebhookStatus(client: PoolClient, webhookId: string): Promise<string | undefined> {
   const { rows } = await client.query(
-    'SELECT status, deleted_at IS NOT NULL AS deleted FROM webhooks WHERE id = $1 FOR SHARE',
-    [webhookId],
+    prepared(
+      'lock_webhook_status',
+      'SELECT status, deleted_at IS NOT NULL AS deleted FROM webhooks WHERE id = $1 FOR SHARE',
+      [webhookId],
+    ),
   );
   if (!rows[0]) return undefined;
   return rows[0].deleted ? 'deleted' : rows[0].status;
@@ -98,9 +104,12 @@ export async function setDeliveryStatus(
   onlyFrom?: DeliveryStatus[],
 ): Promise<boolean> {
   const { rowCount } = await db.query(
-    `UPDATE deliveries SET status = $2, next_attempt_at = NULL, updated_at = now()
-      WHERE id = $1 AND ($3::text[] IS NULL OR status = ANY($3))`,
-    [deliveryId, status, onlyFrom ?? null],
+    prepared(
+      'set_delivery_status',
+      `UPDATE deliveries SET status = $2, next_attempt_at = NULL, updated_at = now()
+        WHERE id = $1 AND ($3::text[] IS NULL OR status = ANY($3))`,
+      [deliveryId, status, onlyFrom ?? null],
+    ),
   );
   return (rowCount ?? 0) > 0;
 }
@@ -131,45 +140,48 @@ export async function recordAttempt(
   notice: Record<string, unknown>,
 ): Promise<void> {
   await db.query(
-    `WITH attempt AS (
-       INSERT INTO attempts (id, delivery_id, webhook_id, attempt_number, started_at, duration_ms, outcome,
-                             request_url, request_method, request_headers, request_body,
-                             response_status, response_headers, response_body, error_kind, error_message)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-     ), delivery AS (
-       UPDATE deliveries
-          SET status = $17, attempt_count = attempt_count + 1,
-              first_attempt_at = coalesce(first_attempt_at, $5), last_attempt_at = $5,
-              next_attempt_at = $18, updated_at = now()
-        WHERE id = $2 AND status NOT IN ('succeeded', 'cancelled')
-     ), webhook AS (
-       -- Rate-limited to one write a second so a busy webhook's row does not become a hot spot.
-       UPDATE webhooks SET last_success_at = $5
-        WHERE id = $3 AND $7 = 'succeeded'
-          AND (last_success_at IS NULL OR last_success_at < $5::timestamptz - interval '1 second')
-     )
-     SELECT pg_notify('${ATTEMPTS_CHANNEL}', $19)`,
-    [
-      attempt.id,
-      attempt.deliveryId,
-      attempt.webhookId,
-      attempt.attemptNumber,
-      attempt.startedAt,
-      attempt.durationMs,
-      attempt.outcome,
-      attempt.request.url,
-      attempt.request.method,
-      attempt.request.headers,
-      attempt.request.body,
-      attempt.response?.status ?? null,
-      attempt.response?.headers ?? null,
-      attempt.response?.body ?? null,
-      attempt.error?.kind ?? null,
-      attempt.error?.message ?? null,
-      next.status,
-      next.nextAttemptAt,
-      JSON.stringify(notice),
-    ],
+    prepared(
+      'record_attempt',
+      `WITH attempt AS (
+         INSERT INTO attempts (id, delivery_id, webhook_id, attempt_number, started_at, duration_ms, outcome,
+                               request_url, request_method, request_headers, request_body,
+                               response_status, response_headers, response_body, error_kind, error_message)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+       ), delivery AS (
+         UPDATE deliveries
+            SET status = $17, attempt_count = attempt_count + 1,
+                first_attempt_at = coalesce(first_attempt_at, $5), last_attempt_at = $5,
+                next_attempt_at = $18, updated_at = now()
+          WHERE id = $2 AND status NOT IN ('succeeded', 'cancelled')
+       ), webhook AS (
+         -- Rate-limited to one write a second so a busy webhook's row does not become a hot spot.
+         UPDATE webhooks SET last_success_at = $5
+          WHERE id = $3 AND $7 = 'succeeded'
+            AND (last_success_at IS NULL OR last_success_at < $5::timestamptz - interval '1 second')
+       )
+       SELECT pg_notify('${ATTEMPTS_CHANNEL}', $19)`,
+      [
+        attempt.id,
+        attempt.deliveryId,
+        attempt.webhookId,
+        attempt.attemptNumber,
+        attempt.startedAt,
+        attempt.durationMs,
+        attempt.outcome,
+        attempt.request.url,
+        attempt.request.method,
+        attempt.request.headers,
+        attempt.request.body,
+        attempt.response?.status ?? null,
+        attempt.response?.headers ?? null,
+        attempt.response?.body ?? null,
+        attempt.error?.kind ?? null,
+        attempt.error?.message ?? null,
+        next.status,
+        next.nextAttemptAt,
+        JSON.stringify(notice),
+      ],
+    ),
   );
 }
 

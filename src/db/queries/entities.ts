@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from '../pool';
+import { type Pool, type PoolClient, prepared } from '../pool';
 import { page } from './pagination';
 
 export interface EntityRow {
@@ -35,29 +35,41 @@ export async function getEntity(
   return rows[0] ? toEntity(rows[0]) : undefined;
 }
 
+/** Reads the entity (tombstones too) and locks its row until the transaction ends. */
+export async function lockEntity(db: PoolClient, type: string, id: string): Promise<EntityRow | undefined> {
+  const { rows } = await db.query(
+    prepared('lock_entity', `SELECT ${COLUMNS} FROM entities WHERE type = $1 AND id = $2 FOR UPDATE`, [
+      type,
+      id,
+    ]),
+  );
+  return rows[0] ? toEntity(rows[0]) : undefined;
+}
+
 /**
  * Upserts the latest snapshot. Returns the action it amounts to (`created`, also for a deleted
  * entity coming back; `updated`), or undefined when nothing changed. The row lock serialises
- * concurrent writers of one entity, so versions never repeat.
+ * concurrent writers of one entity, so versions never repeat. A caller that took the lock with
+ * lockEntity passes what it read as `locked`, saving the second read.
  */
 export async function upsertEntity(
   db: PoolClient,
   e: { type: string; id: string; data: unknown; scopes: string[] },
+  locked?: { row: EntityRow | undefined },
 ): Promise<{ action: 'created' | 'updated'; entity: EntityRow } | undefined> {
-  const before = await db.query(`SELECT ${COLUMNS} FROM entities WHERE type = $1 AND id = $2 FOR UPDATE`, [
-    e.type,
-    e.id,
-  ]);
-  const old = before.rows[0] ? toEntity(before.rows[0]) : undefined;
+  const old = locked ? locked.row : await lockEntity(db, e.type, e.id);
   const { rows } = await db.query(
-    `INSERT INTO entities (type, id, scopes, data) VALUES ($1, $2, $3, $4)
-     ON CONFLICT (type, id) DO UPDATE
-        SET scopes = EXCLUDED.scopes, data = EXCLUDED.data, version = entities.version + 1,
-            updated_at = now(), deleted_at = NULL
-      WHERE entities.deleted_at IS NOT NULL OR entities.data IS DISTINCT FROM EXCLUDED.data
-         OR entities.scopes IS DISTINCT FROM EXCLUDED.scopes
-     RETURNING ${COLUMNS}`,
-    [e.type, e.id, e.scopes, JSON.stringify(e.data)],
+    prepared(
+      'upsert_entity',
+      `INSERT INTO entities (type, id, scopes, data) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (type, id) DO UPDATE
+          SET scopes = EXCLUDED.scopes, data = EXCLUDED.data, version = entities.version + 1,
+              updated_at = now(), deleted_at = NULL
+        WHERE entities.deleted_at IS NOT NULL OR entities.data IS DISTINCT FROM EXCLUDED.data
+           OR entities.scopes IS DISTINCT FROM EXCLUDED.scopes
+       RETURNING ${COLUMNS}`,
+      [e.type, e.id, e.scopes, JSON.stringify(e.data)],
+    ),
   );
   if (!rows[0]) return undefined;
   return { action: !old || old.deletedAt ? 'created' : 'updated', entity: toEntity(rows[0]) };
@@ -66,9 +78,12 @@ export async function upsertEntity(
 /** Marks the entity deleted (a tombstone keeps its last data for the event); undefined if absent. */
 export async function deleteEntity(db: PoolClient, type: string, id: string): Promise<EntityRow | undefined> {
   const { rows } = await db.query(
-    `UPDATE entities SET deleted_at = now(), version = version + 1, updated_at = now()
-      WHERE type = $1 AND id = $2 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
-    [type, id],
+    prepared(
+      'delete_entity',
+      `UPDATE entities SET deleted_at = now(), version = version + 1, updated_at = now()
+        WHERE type = $1 AND id = $2 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
+      [type, id],
+    ),
   );
   return rows[0] ? toEntity(rows[0]) : undefined;
 }

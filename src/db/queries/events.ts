@@ -1,5 +1,5 @@
 import { newId } from '../../ids';
-import type { Pool, PoolClient } from '../pool';
+import { type Pool, type PoolClient, prepared } from '../pool';
 
 export interface NewEvent {
   id?: string;
@@ -43,9 +43,12 @@ export async function insertEventWithDeliveries(
 ): Promise<PublishResult> {
   const id = e.id ?? newId('evt');
   const inserted = await db.query(
-    `INSERT INTO events (id, type, action, entity_type, entity_id, data, scopes, sync)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id`,
-    [id, e.type, e.action, e.entityType, e.entityId, e.data, e.scopes, e.sync ?? null],
+    prepared(
+      'insert_event',
+      `INSERT INTO events (id, type, action, entity_type, entity_id, data, scopes, sync)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [id, e.type, e.action, e.entityType, e.entityId, e.data, e.scopes, e.sync ?? null],
+    ),
   );
   if (inserted.rowCount === 0) {
     return { id, deliveries: await deliveriesOfEvent(db, id), duplicate: true };
@@ -65,12 +68,15 @@ export async function insertEventWithDeliveries(
   }
   const [, action] = e.type.split('.');
   const { rows: targets } = await db.query(
-    `SELECT w.id, w.application_id, w.status FROM webhooks w JOIN applications a ON a.id = w.application_id
-      WHERE w.deleted_at IS NULL
-        AND ('*' = ANY(a.entity_types) OR $1 = ANY(a.entity_types))
-        AND ('*' = ANY(a.scopes) OR a.scopes && $2::text[])
-        AND (cardinality(w.events) = 0 OR w.events && $3::text[])`,
-    [e.entityType, e.scopes, [e.type, `${e.entityType}.*`, `*.${action}`, '*']],
+    prepared(
+      'fan_out_targets',
+      `SELECT w.id, w.application_id, w.status FROM webhooks w JOIN applications a ON a.id = w.application_id
+        WHERE w.deleted_at IS NULL
+          AND ('*' = ANY(a.entity_types) OR $1 = ANY(a.entity_types))
+          AND ('*' = ANY(a.scopes) OR a.scopes && $2::text[])
+          AND (cardinality(w.events) = 0 OR w.events && $3::text[])`,
+      [e.entityType, e.scopes, [e.type, `${e.entityType}.*`, `*.${action}`, '*']],
+    ),
   );
   const deliveries: FanOutDelivery[] = targets.map((t) => ({
     id: newId('dlv'),
@@ -81,17 +87,20 @@ export async function insertEventWithDeliveries(
   }));
   if (deliveries.length > 0) {
     await db.query(
-      `INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status)
-       SELECT d.id, $1, d.webhook_id, d.application_id, $2, d.status
-         FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS d(id, webhook_id, application_id, status)`,
-      [
-        id,
-        e.type,
-        deliveries.map((d) => d.id),
-        deliveries.map((d) => d.webhookId),
-        deliveries.map((d) => d.applicationId),
-        deliveries.map((d) => d.status),
-      ],
+      prepared(
+        'insert_fan_out',
+        `INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status)
+         SELECT d.id, $1, d.webhook_id, d.application_id, $2, d.status
+           FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS d(id, webhook_id, application_id, status)`,
+        [
+          id,
+          e.type,
+          deliveries.map((d) => d.id),
+          deliveries.map((d) => d.webhookId),
+          deliveries.map((d) => d.applicationId),
+          deliveries.map((d) => d.status),
+        ],
+      ),
     );
   }
   return { id, deliveries, duplicate: false };

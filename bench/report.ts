@@ -1,0 +1,110 @@
+/** The markdown report of one bench run: throughput and latency, ledger, resources. */
+
+interface Latency {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+interface Limit {
+  perSec: number | null;
+  latencyMs: Latency;
+  concurrency: number;
+}
+interface Scenario {
+  name: string;
+  title: string;
+  publish?: { perSec: number | null; latencyMs: Latency; generatorLagMs: Latency; errors: number };
+  publishLimit?: Limit;
+  delivery: { perSec: number | null; seconds: number | null; attemptsPerDelivery: number | null };
+  deliveryLimit: Limit;
+  e2eMs: Latency;
+  e2eFrom: string;
+  ledger: {
+    published: number;
+    fanOut: number;
+    expected: number;
+    deliveredUnique: number;
+    missing: number;
+    duplicates: number;
+    strays: number;
+    balanced: boolean;
+  };
+  processes: Record<string, { cpuSeconds: number | null; peakRssMiB: number | null }>;
+  peakIsPerScenario: boolean;
+}
+interface Report {
+  startedAt: string;
+  finishedAt: string;
+  scale: number;
+  targetPublishRate: number;
+  machine: {
+    cpus: number;
+    cpuModel?: string;
+    memoryGiB: number | null;
+    node: string;
+    loadBefore: number[];
+    loadAfter: number[];
+  };
+  services: string;
+  stackStartupSeconds: number | null;
+  scenarios: Scenario[];
+}
+
+const v = (n: number | null | undefined) => (n === null || n === undefined ? '–' : String(n));
+const ratio = (a: number | null | undefined, b: number | null | undefined) =>
+  a && b ? `${Math.round((a / b) * 1000) / 10} %` : '–';
+
+export function markdownReport(r: Report): string {
+  const lines = [
+    `# Herald benchmark (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC)`,
+    '',
+    `\`npm run bench\`, scale ${r.scale}, ${r.services} services, target publish rate ${r.targetPublishRate}/s. ` +
+      `${r.machine.cpus} CPUs (${r.machine.cpuModel ?? '?'}), ${v(r.machine.memoryGiB)} GiB, Node ${r.machine.node}; ` +
+      `load average ${r.machine.loadBefore.join(' ')} before, ${r.machine.loadAfter.join(' ')} after. ` +
+      `Stack up in ${v(r.stackStartupSeconds)} s.`,
+    '',
+    'Limits are measured in the same run, just before each scenario: the publisher itself against the bare ' +
+      'receiver, and a plain node:http keep-alive client (its own process) against the same receiver.',
+    '',
+    '| scenario | published/s (of limit) | POST p50 / p99 ms | deliveries/s (of plain limit) | end-to-end p50 / p95 / p99 ms | ledger |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const s of r.scenarios) {
+    const pub = s.publish
+      ? `${v(s.publish.perSec)} (${ratio(s.publish.perSec, s.publishLimit?.perSec)} of ${v(s.publishLimit?.perSec)})`
+      : '–';
+    const post = s.publish ? `${v(s.publish.latencyMs.p50)} / ${v(s.publish.latencyMs.p99)}` : '–';
+    const del = `${v(s.delivery.perSec)} (${ratio(s.delivery.perSec, s.deliveryLimit.perSec)} of ${v(s.deliveryLimit.perSec)})`;
+    const e2e = `${v(s.e2eMs.p50)} / ${v(s.e2eMs.p95)} / ${v(s.e2eMs.p99)}`;
+    const l = s.ledger;
+    const ledger = `${l.published} × ${l.fanOut} = ${l.expected}: ${l.deliveredUnique} delivered + ${l.missing} missing${
+      l.duplicates ? `, ${l.duplicates} duplicates` : ''
+    }${l.strays ? `, ${l.strays} strays` : ''} ${l.balanced && l.missing === 0 ? '✓' : '**void**'}`;
+    lines.push(`| ${s.title} | ${pub} | ${post} | ${del} | ${e2e} | ${ledger} |`);
+  }
+  lines.push(
+    '',
+    'End-to-end latency runs from each event’s scheduled send time (written into its `data` by the ' +
+      'generator) to its first successful arrival at the receiver; for the release, from the resume call; ' +
+      'for the sync, from the sync start call.',
+    '',
+    '| scenario | CPU s: API / worker / Temporal / PostgreSQL / receiver / bench | peak RSS MiB: API / worker / Temporal | attempts per delivery |',
+    '|---|---|---|---|',
+  );
+  for (const s of r.scenarios) {
+    const p = s.processes;
+    const cpu = ['api', 'worker', 'temporal', 'postgres', 'receiver', 'bench']
+      .map((n) => v(p[n]?.cpuSeconds))
+      .join(' / ');
+    const rss = ['api', 'worker', 'temporal'].map((n) => v(p[n]?.peakRssMiB)).join(' / ');
+    lines.push(`| ${s.name} | ${cpu} | ${rss} | ${v(s.delivery.attemptsPerDelivery)} |`);
+  }
+  lines.push(
+    '',
+    r.scenarios.every((s) => s.peakIsPerScenario)
+      ? 'Peak RSS is per scenario (VmHWM reset through /proc/<pid>/clear_refs at its start).'
+      : 'Peak RSS is since process start (VmHWM could not be reset here).',
+    '',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,208 @@
+/**
+ * The stack under test: embedded PostgreSQL and Temporal (or DATABASE_URL and TEMPORAL_ADDRESS),
+ * migrations, the pre-bundled workflows, the receiver, and the API and one worker as child
+ * processes started exactly as `npm start` starts them (spawnEntry).
+ */
+import { type ChildProcess, fork, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import pino from 'pino';
+import { spawnEntry, stopChild } from '../src/cli/spawn';
+import { migrate } from '../src/db/migrate';
+import { createPool, type Pool } from '../src/db/pool';
+import { startEmbeddedServices } from '../src/embedded/services';
+
+export const ROOT = path.resolve(__dirname, '..');
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A forked TypeScript child with an IPC channel (tsx, as the rest of the bench). */
+export function forkTs(file: string): ChildProcess {
+  return fork(path.join(__dirname, file), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** The receiver process and a request/answer wrapper over its IPC channel. */
+export async function startReceiver() {
+  const child = forkTs('receiver.ts');
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`receiver exited with ${code}`)));
+    child.on('message', (m: { ready?: boolean; port?: number }) => {
+      if (m.ready && m.port) resolve(m.port);
+    });
+  });
+  let nextId = 1;
+  const waiting = new Map<number, (m: unknown) => void>();
+  child.on('message', (m: { id?: number }) => {
+    if (m.id === undefined) return;
+    waiting.get(m.id)?.(m);
+    waiting.delete(m.id);
+  });
+  function call<T>(cmd: string, scenario: string): Promise<T> {
+    const id = nextId++;
+    return new Promise<T>((resolve) => {
+      waiting.set(id, resolve as (m: unknown) => void);
+      child.send({ id, cmd, scenario });
+    });
+  }
+  return {
+    pid: child.pid!,
+    url: (p: string) => `http://127.0.0.1:${port}${p}`,
+    count: (scenario: string) =>
+      call<{ unique: number; ok: number; requests: number; last: number }>('count', scenario),
+    summary: (scenario: string) =>
+      call<{ keys: string[]; first: number[]; scheduledAt: number[]; ok: number[]; requests: number[] }>(
+        'summary',
+        scenario,
+      ),
+    forget: (scenario: string) => call('forget', scenario),
+    stop: () => child.kill('SIGTERM'),
+  };
+}
+
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+export interface StackOptions {
+  dataDir: string;
+  /** Extra `temporal server start-dev` flags for this run. */
+  temporalArgs: string[];
+  /** Extra environment for the API and the worker (retry settings, NODE_OPTIONS for profiles). */
+  env: Record<string, string>;
+  apiEnv?: Record<string, string>;
+  workerEnv?: Record<string, string>;
+  log: (line: string) => void;
+}
+
+export interface Stack {
+  apiUrl: string;
+  adminToken: string;
+  pool: Pool;
+  temporal: Connection;
+  namespace: string;
+  taskQueue: string;
+  pids: { api: number; worker: number; temporal?: number; postgres?: number };
+  temporalMetricsUrl?: string;
+  stop(): Promise<void>;
+}
+
+/** Brings everything up; on any failure, stops what it started and rethrows. */
+export async function startStack(opts: StackOptions): Promise<Stack> {
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  };
+  try {
+    const logger = pino({ level: 'warn' }, pino.destination(2));
+    const external = Boolean(process.env.DATABASE_URL && process.env.TEMPORAL_ADDRESS);
+    const temporalMetricsPort = await freePort();
+    const services = await startEmbeddedServices({
+      dataDir: opts.dataDir,
+      databaseUrl: process.env.DATABASE_URL || undefined,
+      temporalAddress: process.env.TEMPORAL_ADDRESS || undefined,
+      postgresPort: await freePort(),
+      temporalPort: await freePort(),
+      namespace: 'default',
+      ephemeral: process.env.BENCH_EPHEMERAL === 'true',
+      logger,
+      temporalArgs: ['--metrics-port', String(temporalMetricsPort), ...opts.temporalArgs],
+    });
+    stops.push(() => services.stop());
+    opts.log(
+      external
+        ? `services: ${process.env.TEMPORAL_ADDRESS} and DATABASE_URL from the environment`
+        : `services: embedded PostgreSQL and Temporal dev server (pid ${services.temporalPid}) in ${opts.dataDir}`,
+    );
+
+    const pool = createPool(services.databaseUrl, 4);
+    stops.push(() => pool.end());
+    await migrate(pool);
+
+    const bundle = path.join(opts.dataDir, 'workflow-bundle.js');
+    const built = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(ROOT, 'scripts/bundle-workflows.ts'), bundle],
+      { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
+    if (built.status !== 0) throw new Error('bundling the workflows failed');
+
+    const port = await freePort();
+    const adminToken = `hadm_bench_${randomBytes(16).toString('hex')}`;
+    const taskQueue = `herald-bench-${randomBytes(4).toString('hex')}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: services.databaseUrl,
+      TEMPORAL_ADDRESS: services.temporalAddress,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      HERALD_DATA_DIR: opts.dataDir,
+      HERALD_ADMIN_TOKEN: adminToken,
+      HERALD_ALLOW_HTTP: 'true',
+      HERALD_ALLOWED_NETWORKS: '127.0.0.0/8',
+      HERALD_WORKFLOW_BUNDLE: bundle,
+      LOG_LEVEL: 'warn',
+      PORT: String(port),
+      HERALD_METRICS_PORT: '0',
+      ...opts.env,
+    };
+    const worker = spawnEntry('worker', { ...env, ...opts.workerEnv });
+    stops.push(() => stopChild(worker));
+    const api = spawnEntry('api', { ...env, ...opts.apiEnv });
+    stops.push(() => stopChild(api));
+    const apiUrl = `http://127.0.0.1:${port}`;
+    await waitForReady(`${apiUrl}/readyz`, [api, worker]);
+
+    const temporal = await Connection.connect({ address: services.temporalAddress });
+    stops.push(() => temporal.close());
+    const postgresPid = postmasterPid(path.join(opts.dataDir, 'postgres'));
+    return {
+      apiUrl,
+      adminToken,
+      pool,
+      temporal,
+      namespace: 'default',
+      taskQueue,
+      pids: { api: api.pid!, worker: worker.pid!, temporal: services.temporalPid, postgres: postgresPid },
+      temporalMetricsUrl: services.temporalPid
+        ? `http://127.0.0.1:${temporalMetricsPort}/metrics`
+        : undefined,
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function postmasterPid(dir: string): number | undefined {
+  const file = path.join(dir, 'postmaster.pid');
+  if (!existsSync(file)) return undefined;
+  return Number.parseInt(readFileSync(file, 'utf8').split('\n')[0], 10) || undefined;
+}
+
+async function waitForReady(url: string, children: ChildProcess[]): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const dead = children.find((c) => c.exitCode !== null);
+    if (dead) throw new Error(`a Herald process exited with ${dead.exitCode} during start-up`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {}
+    await sleep(250);
+  }
+  throw new Error('the API did not become ready in 120 s');
+}
