@@ -119,6 +119,7 @@ function latencySummary(values: number[]) {
 // Talking to the API
 
 interface Api {
+  // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, read by the few fields the bench needs
   call(method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
 }
 
@@ -649,7 +650,10 @@ async function main() {
         ...(profiled.includes('worker') ? profileEnv : {}),
         // Experiments: e.g. --max-old-space-size for the worker alone.
         ...(process.env.BENCH_WORKER_NODE_OPTIONS
-          ? { NODE_OPTIONS: `${profiled.includes('worker') ? profileEnv.NODE_OPTIONS : ''} ${process.env.BENCH_WORKER_NODE_OPTIONS}`.trim() }
+          ? {
+              NODE_OPTIONS:
+                `${profiled.includes('worker') ? profileEnv.NODE_OPTIONS : ''} ${process.env.BENCH_WORKER_NODE_OPTIONS}`.trim(),
+            }
           : {}),
       },
       log,
@@ -698,7 +702,7 @@ async function main() {
       const l = result.ledger as { balanced: boolean; missing: number };
       if (!l.balanced || l.missing > 0) failed = true;
       log(
-        `  => ${JSON.stringify({ publish: (result as any).publish?.perSec, delivery: result.delivery.perSec, e2e: result.e2eMs, ledger: result.ledger })}`,
+        `  => ${JSON.stringify({ publish: 'publish' in result ? result.publish.perSec : null, delivery: result.delivery.perSec, e2e: result.e2eMs, ledger: result.ledger })}`,
       );
       await sleep(1_000);
     }

@@ -133,13 +133,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     stops.push(() => pool.end());
     await migrate(pool);
 
-    const bundle = path.join(opts.dataDir, 'workflow-bundle.js');
-    const built = spawnSync(
-      process.execPath,
-      ['--import', 'tsx', path.join(ROOT, 'scripts/bundle-workflows.ts'), bundle],
-      { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
-    );
-    if (built.status !== 0) throw new Error('bundling the workflows failed');
+    // Experiments may bring their own bundle (a variant of the workflows) in BENCH_WORKFLOW_BUNDLE.
+    const bundle = process.env.BENCH_WORKFLOW_BUNDLE || path.join(opts.dataDir, 'workflow-bundle.js');
+    if (!process.env.BENCH_WORKFLOW_BUNDLE) {
+      const built = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', path.join(ROOT, 'scripts/bundle-workflows.ts'), bundle],
+        { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+      );
+      if (built.status !== 0) throw new Error('bundling the workflows failed');
+    }
 
     const port = await freePort();
     const adminToken = `hadm_bench_${randomBytes(16).toString('hex')}`;
