@@ -85,6 +85,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     // The share lock makes "no request starts after the pause call returns" hold: see lockWebhookStatus.
     let pending: Promise<SendResult> | undefined;
+    let requestStartedAt = started;
     const status = await inTransaction(deps.pool, async (client) => {
       const status = await lockWebhookStatus(client, ctx.webhook.id);
       if (status !== 'active' && !input.test) {
@@ -94,6 +95,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       }
       // Leaving `held` here, as the request starts, is what paces a release (dispatcher.releaseHeld).
       if (ctx.deliveryStatus === 'held') await setDeliveryStatus(client, ctx.deliveryId, 'pending', ['held']);
+      // The attempt's start is the request's, taken after the gate: a sync paces from it.
+      requestStartedAt = now();
       pending = deps.sender.send({ ...request, timeoutMs: deps.requestTimeoutMs });
       return status;
     });
@@ -116,7 +119,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       deliveryId: ctx.deliveryId,
       webhookId: ctx.webhook.id,
       attemptNumber,
-      startedAt: started,
+      startedAt: requestStartedAt,
       durationMs: result.durationMs,
       outcome,
       request: { url, method: ctx.webhook.method, headers: redactHeaders(headers), body },
@@ -126,7 +129,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
     const temporalAttempt = input.test ? 1 : Context.current().info.attempt + (input.attemptOffset ?? 0);
     const delayMs =
-      succeeded || input.test ? undefined : nextDelayMs(result, temporalAttempt, started.getTime());
+      succeeded || input.test ? undefined : nextDelayMs(result, temporalAttempt, requestStartedAt.getTime());
     const gone = result.ok && result.status === 410 && !input.test;
     const nextStatus = succeeded ? 'succeeded' : input.test ? 'failed' : gone ? 'held' : 'retrying';
     await recordAttempt(
@@ -134,7 +137,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       attempt,
       {
         status: nextStatus,
-        nextAttemptAt: delayMs === undefined || gone ? null : new Date(started.getTime() + delayMs),
+        nextAttemptAt: delayMs === undefined || gone ? null : new Date(requestStartedAt.getTime() + delayMs),
       },
       {
         webhookId: ctx.webhook.id,
@@ -145,7 +148,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         outcome,
         deliveryStatus: nextStatus,
         responseStatus: attempt.response?.status ?? null,
-        startedAt: started.toISOString(),
+        startedAt: requestStartedAt.toISOString(),
         durationMs: attempt.durationMs,
       },
     );
