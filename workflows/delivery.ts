@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  continueAsNew,
   defineSignal,
   isCancellation,
   patched,
@@ -10,6 +11,7 @@ import {
   proxyLocalActivities,
   setHandler,
   sleep,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities';
 import {
@@ -40,6 +42,9 @@ function chosenRetryDelayMs(err: unknown): number | undefined {
   return typeof delay === 'number' ? delay : undefined;
 }
 
+/** Patch id: workflows started before it fail on whatever failure the retry policy ran out on. */
+export const WAIT_OUT_OUTAGES = 'delivery-wait-out-outages';
+
 /** Patch id: workflows started before the local first attempt replay the way they ran. */
 export const LOCAL_FIRST_ATTEMPT = 'delivery-local-first-attempt';
 
@@ -61,9 +66,14 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     nonRetryableErrorTypes: [FailureTypes.webhookInactive, FailureTypes.deliveryCancelled],
   });
   const startToCloseTimeout = input.requestTimeoutMs + 10_000;
-  const { sendDelivery, failDelivery } = proxyActivities<HeraldActivities>({
+  const { sendDelivery } = proxyActivities<HeraldActivities>({
     startToCloseTimeout,
     retry: retry(input.retry.maxAttempts),
+  });
+  // Only writes the outcome: retried (no maximum) until PostgreSQL takes it, however long that is.
+  const { failDelivery } = proxyActivities<HeraldActivities>({
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', maximumInterval: '1m' },
   });
   const { sendDelivery: sendRetries } = proxyActivities<HeraldActivities>({
     startToCloseTimeout,
@@ -119,6 +129,14 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       }
       if (type === FailureTypes.deliveryCancelled) return 'cancelled';
       if (isCancellation(err)) throw err;
+      if (type !== FailureTypes.attemptFailed && patched(WAIT_OUT_OUTAGES)) {
+        // The retries ran out on Herald's own trouble (PostgreSQL down, a worker lost mid-attempt),
+        // not on the receiver's answers: no reason to fail the delivery. Wait, then try again;
+        // the delivery's state is in PostgreSQL, so a long outage may continue as new.
+        await sleep(Math.min(input.retry.maxIntervalMs, 60_000));
+        if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof deliveryWorkflow>(input);
+        continue;
+      }
       await failDelivery({
         deliveryId: input.deliveryId,
         reason:

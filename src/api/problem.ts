@@ -30,6 +30,7 @@ export function zodToHttpError(err: ZodError, where: string): HttpError {
 }
 
 // Connection-level Postgres failures: the database is down or restarting, not the request's fault.
+// A pooled client whose connection dropped between two queries says "... is not queryable".
 const DB_UNAVAILABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -67,7 +68,9 @@ function toHttpError(err: unknown): HttpError | undefined {
     );
   if (
     (e.code && DB_UNAVAILABLE.has(e.code)) ||
-    /Connection terminated|connection timeout|timeout exceeded when trying to connect/i.test(e.message ?? '')
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|is not queryable/i.test(
+      e.message ?? '',
+    )
   )
     return new HttpError(
       503,

@@ -10,6 +10,10 @@ export function createPool(connectionString: string, max = 10): pg.Pool {
   const pool = new pg.Pool({ connectionString, max, connectionTimeoutMillis: 5_000 });
   // An idle client losing its connection (say, Postgres restarting) must not crash the process.
   pool.on('error', () => {});
+  // A client in use loses it too, and the pool listens only to idle ones: without a listener of its
+  // own its 'error' event would crash the process. The query in flight fails by itself, and the
+  // pool drops the dead client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

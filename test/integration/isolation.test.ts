@@ -39,6 +39,7 @@ interface RouteCase {
 interface Answer {
   status: number;
   contentType: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the JSON of any route, read field by field
   body: any;
 }
 
