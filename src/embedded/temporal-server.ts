@@ -61,6 +61,9 @@ export async function startTemporalDevServer(opts: {
     // slots for them), saving a poll and a matching round trip each: a sync's requests.
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
+    // A worker that starts a delivery's workflow gets its first task in the answer (src/temporal/starter.ts).
+    '--dynamic-config-value',
+    'system.enableEagerWorkflowStart=true',
     ...(opts.uiPort ? ['--ui-port', String(opts.uiPort)] : ['--headless']),
     ...(opts.extraArgs ?? []),
   ];

@@ -5,8 +5,8 @@ import { installRuntime } from './runtime';
 
 /**
  * The API's Temporal client, over the SDK's native (Rust) connection rather than grpc-js: a
- * workflow start costs the API process about 40 % less CPU (docs/performance.md), and the API
- * starts one workflow per delivery.
+ * workflow start or signal costs the API process about 40 % less CPU (docs/performance.md), and a
+ * resume starts or signals one workflow per held delivery.
  */
 export async function connectTemporalClient(config: Config, address: string): Promise<Client> {
   installRuntime();

@@ -3,7 +3,8 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { deliveryWorkflow } from '../../workflows/delivery';
 import { SignalNames, workflowIds } from '../../workflows/shared';
 import type { Config } from '../config';
-import { type Pool, prepared } from '../db/pool';
+import type { Pool } from '../db/pool';
+import { markWorkflowsStarted } from '../db/queries/deliveries';
 import { activeSyncOf } from '../db/queries/syncs';
 import type { Logger } from '../logger';
 import { searchAttributes } from './search-attributes';
@@ -14,13 +15,6 @@ import { searchAttributes } from './search-attributes';
  */
 export const RELEASE_WINDOW = 16;
 
-/**
- * Starts finishing within this window share one `workflow_started` UPDATE: under load that is one
- * statement (and one commit) for many events instead of one per event. Only the recovery loop
- * reads the flag, and only for rows older than its grace period.
- */
-const MARK_WINDOW_MS = 50;
-
 export interface DeliveryRef {
   id: string;
   webhookId: string;
@@ -29,7 +23,7 @@ export interface DeliveryRef {
 }
 
 /** Runs fn over items with at most `limit` in flight, in order of start. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) await fn(items[next++]);
@@ -38,61 +32,52 @@ async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promis
 }
 
 /**
- * Starts and signals delivery workflows. Every start uses the contract's workflow id with
- * REJECT_DUPLICATE, so starting a delivery twice (the recovery loop racing the API) is harmless.
+ * Starts a delivery's workflow with the contract's id and REJECT_DUPLICATE, so starting it twice
+ * (two processes racing) is harmless: false when it existed already. `eager` asks the server to
+ * hand the first workflow task straight back, to a worker sharing the client's connection.
+ */
+export async function startDeliveryWorkflow(
+  client: Client,
+  config: Config,
+  d: DeliveryRef,
+  opts: { eager?: boolean } = {},
+): Promise<boolean> {
+  try {
+    await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
+      workflowId: workflowIds.delivery(d.id),
+      taskQueue: config.temporal.taskQueue,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      args: [{ deliveryId: d.id, retry: config.retry, requestTimeoutMs: config.requestTimeoutMs }],
+      typedSearchAttributes: [
+        { key: searchAttributes.applicationId, value: d.applicationId },
+        { key: searchAttributes.webhookId, value: d.webhookId },
+        { key: searchAttributes.eventType, value: d.eventType },
+      ],
+      requestEagerStart: opts.eager,
+    });
+    return true;
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    return false;
+  }
+}
+
+/**
+ * The API's side of delivery workflows: releases after a resume, pause and cancel signals, the
+ * sync's wake-up. New deliveries are started by the workers (src/temporal/starter.ts).
  */
 export function createDispatcher(deps: { client: Client; pool: Pool; config: Config; logger: Logger }) {
   const { client, pool, config } = deps;
 
-  /** Starts the delivery's workflow; false when it was started before (a duplicate, harmless). */
-  async function startOne(d: DeliveryRef): Promise<boolean> {
-    try {
-      await client.workflow.start<typeof deliveryWorkflow>('deliveryWorkflow', {
-        workflowId: workflowIds.delivery(d.id),
-        taskQueue: config.temporal.taskQueue,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        args: [{ deliveryId: d.id, retry: config.retry, requestTimeoutMs: config.requestTimeoutMs }],
-        typedSearchAttributes: [
-          { key: searchAttributes.applicationId, value: d.applicationId },
-          { key: searchAttributes.webhookId, value: d.webhookId },
-          { key: searchAttributes.eventType, value: d.eventType },
-        ],
-      });
-      return true;
-    } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      return false;
-    }
-  }
-
-  let marking: { ids: string[]; done: Promise<void> } | undefined;
-  /** Marks rows started, together with every other start() finishing within MARK_WINDOW_MS. */
-  function markStarted(ids: string[]): Promise<void> {
-    if (!marking) {
-      const batch: { ids: string[]; done: Promise<void> } = { ids: [], done: Promise.resolve() };
-      batch.done = new Promise((resolve) => setTimeout(resolve, MARK_WINDOW_MS)).then(async () => {
-        marking = undefined;
-        await pool.query(
-          prepared('mark_started', 'UPDATE deliveries SET workflow_started = true WHERE id = ANY($1)', [
-            batch.ids,
-          ]),
-        );
-      });
-      marking = batch;
-    }
-    marking.ids.push(...ids);
-    return marking.done;
-  }
-
   /**
-   * Starts each delivery's workflow and marks the rows started; failures are left to the recovery
-   * loop. `onDuplicate` hears of deliveries whose workflow already existed.
+   * Starts each held delivery's workflow and marks the rows started; a failure leaves the row to
+   * the next release (the recovery loop). `onDuplicate` hears of workflows that existed already.
    */
-  async function start(deliveries: DeliveryRef[], onDuplicate?: (id: string) => void): Promise<void> {
+  async function start(deliveries: DeliveryRef[], onDuplicate: (id: string) => void): Promise<void> {
     const started: string[] = [];
     await eachLimited(deliveries, RELEASE_WINDOW, async (d) => {
       try {
-        if (!(await startOne(d))) onDuplicate?.(d.id);
+        if (!(await startDeliveryWorkflow(client, config, d))) onDuplicate(d.id);
         started.push(d.id);
       } catch (err) {
         deps.logger.warn(
@@ -101,7 +86,7 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
         );
       }
     });
-    if (started.length > 0) await markStarted(started);
+    if (started.length > 0) await markWorkflowsStarted(pool, started);
   }
 
   async function signal(
@@ -202,7 +187,7 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
     });
   }
 
-  return { start, startOne, releaseHeld, wakeSync, pauseRetrying, cancelAll };
+  return { releaseHeld, wakeSync, pauseRetrying, cancelAll };
 }
 
 export type Dispatcher = ReturnType<typeof createDispatcher>;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Config } from '../config';
@@ -8,11 +9,15 @@ import { createHttpSender } from '../delivery/http-sender';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { installRuntime } from './runtime';
+import { startDeliveryStarter } from './starter';
 
 /** `npm run build` writes the pre-bundled workflow code here; without it the worker bundles at start. */
 export const WORKFLOW_BUNDLE = path.resolve(__dirname, '../../workflow-bundle.js');
 
-/** A Herald worker: delivery, test and sync workflows plus their activities, on one task queue. */
+/**
+ * A Herald worker: delivery, test and sync workflows plus their activities, on one task queue, and
+ * the starter that begins the workflows of new deliveries.
+ */
 export async function createHeraldWorker(opts: {
   config: Config;
   address: string;
@@ -54,9 +59,18 @@ export async function createHeraldWorker(opts: {
     worker,
     /** Runs until shutdown() is called, then closes what it opened. */
     async run() {
+      const running = worker.run();
+      const starter = startDeliveryStarter({
+        pool: opts.pool,
+        client: new Client({ connection, namespace: opts.config.temporal.namespace }),
+        config: opts.config,
+        logger: opts.logger,
+        accepting: () => worker.getState() === 'RUNNING' || worker.getState() === 'INITIALIZED',
+      });
       try {
-        await worker.run();
+        await running;
       } finally {
+        await starter.stop();
         sender.close();
         await connection.close();
       }

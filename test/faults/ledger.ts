@@ -99,7 +99,8 @@ export function createLedger(name: string) {
       let problems: string[] = [];
       const check = async () => {
         const { rows } = await pool.query(
-          `SELECT event_id, webhook_id, count(*)::int AS n, bool_and(status = 'succeeded') AS succeeded
+          `SELECT event_id, webhook_id, count(*)::int AS n, bool_and(status = 'succeeded') AS succeeded,
+                  string_agg(id || ' ' || status || ' after ' || attempt_count || ' attempts', ', ') AS states
              FROM deliveries WHERE event_id = ANY($1) GROUP BY event_id, webhook_id`,
           [[...expected.keys()]],
         );
@@ -110,7 +111,7 @@ export function createLedger(name: string) {
             const row = found.get(pair(eventId, webhookId));
             if (!row) problems.push(`${eventId} -> ${webhookId}: no delivery row`);
             else if (row.n !== 1) problems.push(`${eventId} -> ${webhookId}: ${row.n} delivery rows`);
-            else if (!row.succeeded) problems.push(`${eventId} -> ${webhookId}: not succeeded`);
+            else if (!row.succeeded) problems.push(`${eventId} -> ${webhookId}: ${row.states}`);
           }
         }
         return problems.length === 0;

@@ -10,7 +10,6 @@ import { getWebhook } from '../../db/queries/webhooks';
 import { buildEnvelope } from '../../delivery/envelope';
 import { NotFoundError } from '../../errors';
 import { newId } from '../../ids';
-import { toRef } from '../../temporal/dispatcher';
 import { assertOwns } from '../auth';
 import { type ApiContext, workflowUrl } from '../context';
 import { routeDefiner } from '../route';
@@ -120,13 +119,6 @@ export function deliveriesRouter(ctx: ApiContext): Router {
       if (!webhook) throw new NotFoundError(`Webhook ${original!.webhookId}`);
       const status = webhook.status === 'active' ? 'pending' : 'held';
       const row = await insertRedelivery(ctx.pool, newId('dlv'), original!, status);
-      if (status === 'pending') {
-        ctx.dispatcher
-          .start([toRef(row)])
-          .catch((err) =>
-            ctx.logger.warn({ err: err.message }, 'redelivery dispatch failed; recovery will start it'),
-          );
-      }
       const { applicationId: _a, ...view } = (await getDelivery(ctx.pool, row.id))!;
       return withLink(view);
     },

@@ -8,7 +8,7 @@ import type { ApiContext } from '../context';
 import { zodToHttpError } from '../problem';
 import { routeDefiner } from '../route';
 import { Entity, EntityChanged, EntityParams, EntityPut, ListQuery, listOf } from '../schemas';
-import { accepted, dispatchAfterCommit } from './events';
+import { accepted } from './events';
 
 export const entityView = (e: EntityRow) => ({
   type: e.type,
@@ -59,7 +59,6 @@ export function entitiesRouter(ctx: ApiContext): Router {
         return { entity: change.entity, event };
       });
       if (!outcome) return { entity: null, event: null };
-      dispatchAfterCommit(ctx, outcome.event);
       return { entity: entityView(outcome.entity), event: accepted(outcome.event) };
     },
   );
@@ -87,7 +86,6 @@ export function entitiesRouter(ctx: ApiContext): Router {
           scopes: gone.scopes,
         });
       });
-      dispatchAfterCommit(ctx, event);
       return { entity: null, event: accepted(event) };
     },
   );

@@ -14,15 +14,6 @@ import type { ApiContext } from '../context';
 import { routeDefiner } from '../route';
 import { Event, EventAccepted, EventPublish, EventType } from '../schemas';
 
-/** Starts the workflows of freshly written deliveries without holding up the response. */
-export function dispatchAfterCommit(ctx: ApiContext, result: PublishResult): void {
-  const pending = result.deliveries.filter((d) => d.status === 'pending');
-  if (result.duplicate || pending.length === 0) return;
-  ctx.dispatcher
-    .start(pending)
-    .catch((err) => ctx.logger.warn({ err: err.message }, 'dispatch failed; recovery will start them'));
-}
-
 export const accepted = (r: PublishResult) => ({
   id: r.id,
   deliveries: r.deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId, status: d.status })),
@@ -80,7 +71,6 @@ export function eventsRouter(ctx: ApiContext): Router {
           scopes,
         });
       });
-      dispatchAfterCommit(ctx, result);
       return accepted(result);
     },
   );

@@ -127,6 +127,53 @@ export interface AttemptRecord {
   error?: { kind: string; message: string };
 }
 
+/** Raised by a trigger (migration 004) when a delivery to start commits; workers LISTEN. */
+export const DELIVERIES_TO_START_CHANNEL = 'herald_deliveries_to_start';
+
+export interface DeliveryToStart {
+  id: string;
+  webhook_id: string;
+  application_id: string;
+  event_type: string;
+}
+
+/**
+ * Claims up to `limit` pending deliveries whose workflow is not started, oldest first, for
+ * `leaseSeconds`: other workers skip them meanwhile, and take them over once the lease runs out.
+ */
+export async function claimDeliveriesToStart(
+  pool: Pool,
+  limit: number,
+  leaseSeconds: number,
+): Promise<DeliveryToStart[]> {
+  const { rows } = await pool.query(
+    prepared(
+      'claim_deliveries_to_start',
+      `UPDATE deliveries d SET start_claimed_until = now() + make_interval(secs => $2)
+         FROM (SELECT id FROM deliveries
+                WHERE NOT workflow_started AND status = 'pending'
+                  AND (start_claimed_until IS NULL OR start_claimed_until < now())
+                ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) claimed
+        WHERE d.id = claimed.id
+        RETURNING d.id, d.webhook_id, d.application_id, d.event_type`,
+      [limit, leaseSeconds],
+    ),
+  );
+  // Ids sort by creation time; RETURNING keeps no order.
+  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** Notes that these deliveries' workflows exist (started now, or found started before). */
+export async function markWorkflowsStarted(pool: Pool, ids: string[]): Promise<void> {
+  await pool.query(
+    prepared(
+      'mark_workflows_started',
+      'UPDATE deliveries SET workflow_started = true, start_claimed_until = NULL WHERE id = ANY($1)',
+      [ids],
+    ),
+  );
+}
+
 export const ATTEMPTS_CHANNEL = 'herald_attempts';
 
 /**
