@@ -30,7 +30,10 @@ export function startRecoveryLoop(deps: {
       // 0 when this process is releasing that webhook already (a long release after a resume).
       const released = await deps.dispatcher.releaseHeld(webhook_id);
       if (released > 0)
-        deps.logger.warn({ webhookId: webhook_id, released }, 'released deliveries still held after a resume');
+        deps.logger.warn(
+          { webhookId: webhook_id, released },
+          'released deliveries still held after a resume',
+        );
     }
   }
 
