@@ -4,7 +4,7 @@ import type { deliveryWorkflow } from '../../workflows/delivery';
 import { SignalNames, workflowIds } from '../../workflows/shared';
 import type { Config } from '../config';
 import type { Pool } from '../db/pool';
-import { markWorkflowsStarted } from '../db/queries/deliveries';
+import { releaseForStart } from '../db/queries/deliveries';
 import { activeSyncOf } from '../db/queries/syncs';
 import type { Logger } from '../logger';
 import { searchAttributes } from './search-attributes';
@@ -73,26 +73,6 @@ export async function startDeliveryWorkflow(
 export function createDispatcher(deps: { client: Client; pool: Pool; config: Config; logger: Logger }) {
   const { client, pool, config } = deps;
 
-  /**
-   * Starts each held delivery's workflow and marks the rows started; a failure leaves the row to
-   * the next release (the recovery loop). `onDuplicate` hears of workflows that existed already.
-   */
-  async function start(deliveries: DeliveryRef[], onDuplicate: (id: string) => void): Promise<void> {
-    const started: string[] = [];
-    await eachLimited(deliveries, RELEASE_WINDOW, async (d) => {
-      try {
-        if (!(await startDeliveryWorkflow(client, config, d))) onDuplicate(d.id);
-        started.push(d.id);
-      } catch (err) {
-        deps.logger.warn(
-          { deliveryId: d.id, err: (err as Error).message },
-          'workflow start failed; recovery will retry',
-        );
-      }
-    });
-    if (started.length > 0) await markWorkflowsStarted(pool, started);
-  }
-
   async function signal(
     deliveryIds: string[],
     name: (typeof SignalNames)[keyof typeof SignalNames],
@@ -108,10 +88,10 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
 
   /**
    * Sends a webhook's held deliveries, oldest first, in waves of RELEASE_WINDOW: workflows waiting
-   * in the hold get the resume signal, deliveries created while the webhook was inactive get their
-   * workflow started, and the next wave goes once this one's requests have started (the send
-   * activity moves a delivery out of `held` as it sends). A crash midway loses nothing: the
-   * recovery loop releases whatever is still held.
+   * in the hold get the resume signal, deliveries created while the webhook was inactive are
+   * released to the workers' starter (src/temporal/starter.ts), and the next wave goes once this
+   * one's requests have started (the send activity moves a delivery out of `held` as it sends). A crash midway loses nothing: the recovery loop releases
+   * whatever is still held.
    */
   async function releaseHeld(webhookId: string): Promise<number> {
     // The recovery loop would otherwise walk a long release in parallel with the resume's own,
@@ -131,18 +111,15 @@ export function createDispatcher(deps: { client: Client; pool: Pool; config: Con
     let after = '';
     for (;;) {
       const { rows } = await pool.query(
-        `SELECT id, webhook_id, application_id, event_type, workflow_started FROM deliveries
+        `SELECT id, workflow_started FROM deliveries
           WHERE webhook_id = $1 AND status = 'held' AND id > $2
           ORDER BY id LIMIT $3`,
         [webhookId, after, RELEASE_WINDOW],
       );
       if (rows.length === 0) return released;
       const toSignal = rows.filter((r) => r.workflow_started).map((r) => r.id as string);
-      const toStart = rows.filter((r) => !r.workflow_started).map(toRef);
-      // A workflow started just before its row was marked may already wait in the hold: resume it.
-      const running: string[] = [];
-      await Promise.all([signal(toSignal, SignalNames.resume), start(toStart, (id) => running.push(id))]);
-      if (running.length > 0) await signal(running, SignalNames.resume);
+      const toStart = rows.filter((r) => !r.workflow_started).map((r) => r.id as string);
+      await Promise.all([signal(toSignal, SignalNames.resume), releaseForStart(pool, toStart)]);
       await waitUntilSent(rows.map((r) => r.id));
       released += rows.length;
       after = rows[rows.length - 1].id;

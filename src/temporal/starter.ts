@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { SignalNames, workflowIds } from '../../workflows/shared';
 import type { Config } from '../config';
 import type { Pool, PoolClient } from '../db/pool';
 import {
@@ -19,8 +20,8 @@ const POLL_MS = 1_000;
 
 /**
  * Starts the workflows of new deliveries, inside each worker. The API commits an event with its
- * deliveries and answers 202; a trigger NOTIFYs, and this loop claims the pending rows (a lease:
- * a worker that dies midway loses nothing), starts each workflow with eager start, so the server
+ * deliveries and answers 202 (or a resume releases held ones); a trigger NOTIFYs, and this loop
+ * claims the rows (a lease: a worker that dies midway loses nothing), starts each workflow with eager start, so the server
  * answers with the first workflow task for this very worker (no matching, no poll, one history
  * write fewer per delivery: docs/performance.md), and marks the rows started.
  */
@@ -69,7 +70,11 @@ export function startDeliveryStarter(deps: {
     let failed: Error | undefined;
     await eachLimited(claimed, STARTS_IN_FLIGHT, async (row) => {
       try {
-        await startDeliveryWorkflow(deps.client, deps.config, toRef(row), { eager: true });
+        if (!(await startDeliveryWorkflow(deps.client, deps.config, toRef(row), { eager: true }))) {
+          // Started before, its row not yet marked (a release racing the first start): the
+          // workflow may be waiting in the hold, and the release counts on this start to end it.
+          await deps.client.workflow.getHandle(workflowIds.delivery(row.id)).signal(SignalNames.resume);
+        }
         started.push(row.id);
       } catch (err) {
         failed = err as Error;

@@ -257,6 +257,9 @@ test('deliveries list newest first, filter by status, and paginate by cursor', a
     const published = await admin.post('/v1/events', personEvent(`l-${i}`, { scopes: [scope] }));
     ids.push(published.body.deliveries.find((d: { webhookId: string }) => d.webhookId === webhook.id).id);
   }
+  // Ids (made by PostgreSQL's herald_id for fan-out) are prefixed lower-case ULIDs, in time order.
+  for (const id of ids) expect(id).toMatch(/^dlv_[0-7][0-9a-hjkmnp-tv-z]{25}$/);
+  expect([...ids].sort()).toEqual(ids);
   const page1 = await key.get(`/v1/webhooks/${webhook.id}/deliveries?limit=3`);
   expect(page1.body.data.map((d: { id: string }) => d.id)).toEqual(ids.slice(2).reverse());
   const page2 = await key.get(

@@ -1,15 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import type { Pool } from '../../db/pool';
-import { inTransaction } from '../../db/pool';
-import { deleteEntity, lockEntity, upsertEntity } from '../../db/queries/entities';
-import {
-  getEvent,
-  insertEventWithDeliveries,
-  listEventTypes,
-  type PublishResult,
-} from '../../db/queries/events';
+import { getEvent, listEventTypes, type PublishResult, publishEvent } from '../../db/queries/events';
 import { NotFoundError } from '../../errors';
+import { newId } from '../../ids';
 import type { ApiContext } from '../context';
 import { routeDefiner } from '../route';
 import { Event, EventAccepted, EventPublish, EventType } from '../schemas';
@@ -18,12 +11,6 @@ export const accepted = (r: PublishResult) => ({
   id: r.id,
   deliveries: r.deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId, status: d.status })),
 });
-
-async function existingEvent(pool: Pool, id: string | undefined): Promise<PublishResult | undefined> {
-  if (!id) return undefined;
-  const event = await getEvent(pool, id);
-  return event && { id: event.id, deliveries: event.deliveries, duplicate: true };
-}
 
 export function eventsRouter(ctx: ApiContext): Router {
   const router = Router();
@@ -42,34 +29,14 @@ export function eventsRouter(ctx: ApiContext): Router {
       response: EventAccepted,
     },
     async ({ body }) => {
-      const repeat = await existingEvent(ctx.pool, body.id);
-      if (repeat) return accepted(repeat);
-      const action = body.type.split('.')[1] as 'created' | 'updated' | 'deleted';
-      const result = await inTransaction(ctx.pool, async (client) => {
-        // The event also updates Herald's snapshot of the entity, which syncs and tests read. The
-        // row stays locked to the commit, so concurrent events of one entity apply one by one.
-        const known = await lockEntity(client, body.entity.type, body.entity.id);
-        const scopes = body.scopes ?? known?.scopes ?? [];
-        let data = body.data ?? (known?.data as Record<string, unknown> | undefined) ?? {};
-        if (action === 'deleted') {
-          const gone = await deleteEntity(client, body.entity.type, body.entity.id);
-          data = body.data ?? ((gone?.data ?? data) as Record<string, unknown>);
-        } else {
-          await upsertEntity(
-            client,
-            { type: body.entity.type, id: body.entity.id, data, scopes },
-            { row: known },
-          );
-        }
-        return insertEventWithDeliveries(client, {
-          id: body.id,
-          type: body.type,
-          action,
-          entityType: body.entity.type,
-          entityId: body.entity.id,
-          data,
-          scopes,
-        });
+      const result = await publishEvent(ctx.pool, {
+        id: body.id ?? newId('evt'),
+        type: body.type,
+        action: body.type.split('.')[1],
+        entityType: body.entity.type,
+        entityId: body.entity.id,
+        data: body.data,
+        scopes: body.scopes,
       });
       return accepted(result);
     },

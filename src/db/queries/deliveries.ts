@@ -138,8 +138,9 @@ export interface DeliveryToStart {
 }
 
 /**
- * Claims up to `limit` pending deliveries whose workflow is not started, oldest first, for
- * `leaseSeconds`: other workers skip them meanwhile, and take them over once the lease runs out.
+ * Claims up to `limit` deliveries whose workflow a worker may start now (pending ones, and held
+ * ones a resume released), oldest first, for `leaseSeconds`: other workers skip them meanwhile,
+ * and take them over once the lease runs out.
  */
 export async function claimDeliveriesToStart(
   pool: Pool,
@@ -149,11 +150,11 @@ export async function claimDeliveriesToStart(
   const { rows } = await pool.query(
     prepared(
       'claim_deliveries_to_start',
-      `UPDATE deliveries d SET start_claimed_until = now() + make_interval(secs => $2)
+      `UPDATE deliveries d SET start_after = now() + make_interval(secs => $2)
          FROM (SELECT id FROM deliveries
-                WHERE NOT workflow_started AND status = 'pending'
-                  AND (start_claimed_until IS NULL OR start_claimed_until < now())
-                ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED) claimed
+                WHERE NOT workflow_started AND (status = 'pending' OR start_after IS NOT NULL)
+                  AND (start_after IS NULL OR start_after <= now())
+                ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) claimed
         WHERE d.id = claimed.id
         RETURNING d.id, d.webhook_id, d.application_id, d.event_type`,
       [limit, leaseSeconds],
@@ -163,12 +164,24 @@ export async function claimDeliveriesToStart(
   return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/**
+ * A release: held deliveries that have no workflow yet go to the workers' starter. They stay
+ * `held` until their request starts (the send activity moves them), which paces the release.
+ */
+export async function releaseForStart(pool: Pool, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await pool.query(
+    `UPDATE deliveries SET start_after = now() WHERE id = ANY($1) AND status = 'held' AND NOT workflow_started`,
+    [ids],
+  );
+}
+
 /** Notes that these deliveries' workflows exist (started now, or found started before). */
 export async function markWorkflowsStarted(pool: Pool, ids: string[]): Promise<void> {
   await pool.query(
     prepared(
       'mark_workflows_started',
-      'UPDATE deliveries SET workflow_started = true, start_claimed_until = NULL WHERE id = ANY($1)',
+      'UPDATE deliveries SET workflow_started = true, start_after = NULL WHERE id = ANY($1)',
       [ids],
     ),
   );

@@ -35,55 +35,31 @@ export async function getEntity(
   return rows[0] ? toEntity(rows[0]) : undefined;
 }
 
-/** Reads the entity (tombstones too) and locks its row until the transaction ends. */
-export async function lockEntity(db: PoolClient, type: string, id: string): Promise<EntityRow | undefined> {
-  const { rows } = await db.query(
-    prepared('lock_entity', `SELECT ${COLUMNS} FROM entities WHERE type = $1 AND id = $2 FOR UPDATE`, [
-      type,
-      id,
-    ]),
-  );
-  return rows[0] ? toEntity(rows[0]) : undefined;
-}
-
 /**
- * Upserts the latest snapshot. Returns the action it amounts to (`created`, also for a deleted
- * entity coming back; `updated`), or undefined when nothing changed. The row lock serialises
- * concurrent writers of one entity, so versions never repeat. A caller that took the lock with
- * lockEntity passes what it read as `locked`, saving the second read.
+ * Upserts the latest snapshot (herald_upsert_entity, migration 005). Returns the action it amounts
+ * to (`created`, also for a deleted entity coming back; `updated`), or undefined when nothing
+ * changed.
  */
 export async function upsertEntity(
   db: PoolClient,
   e: { type: string; id: string; data: unknown; scopes: string[] },
-  locked?: { row: EntityRow | undefined },
 ): Promise<{ action: 'created' | 'updated'; entity: EntityRow } | undefined> {
-  const old = locked ? locked.row : await lockEntity(db, e.type, e.id);
   const { rows } = await db.query(
-    prepared(
-      'upsert_entity',
-      `INSERT INTO entities (type, id, scopes, data) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (type, id) DO UPDATE
-          SET scopes = EXCLUDED.scopes, data = EXCLUDED.data, version = entities.version + 1,
-              updated_at = now(), deleted_at = NULL
-        WHERE entities.deleted_at IS NOT NULL OR entities.data IS DISTINCT FROM EXCLUDED.data
-           OR entities.scopes IS DISTINCT FROM EXCLUDED.scopes
-       RETURNING ${COLUMNS}`,
-      [e.type, e.id, e.scopes, JSON.stringify(e.data)],
-    ),
+    prepared('upsert_entity', 'SELECT * FROM herald_upsert_entity($1, $2, $3, $4)', [
+      e.type,
+      e.id,
+      e.scopes,
+      JSON.stringify(e.data),
+    ]),
   );
   if (!rows[0]) return undefined;
-  return { action: !old || old.deletedAt ? 'created' : 'updated', entity: toEntity(rows[0]) };
+  return { action: rows[0].created ? 'created' : 'updated', entity: toEntity(rows[0]) };
 }
 
 /** Marks the entity deleted (a tombstone keeps its last data for the event); undefined if absent. */
 export async function deleteEntity(db: PoolClient, type: string, id: string): Promise<EntityRow | undefined> {
   const { rows } = await db.query(
-    prepared(
-      'delete_entity',
-      `UPDATE entities SET deleted_at = now(), version = version + 1, updated_at = now()
-        WHERE type = $1 AND id = $2 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
-      [type, id],
-    ),
+    prepared('delete_entity', 'SELECT * FROM herald_delete_entity($1, $2)', [type, id]),
   );
   return rows[0] ? toEntity(rows[0]) : undefined;
 }

@@ -2,12 +2,12 @@ import { newId } from '../../ids';
 import { type Pool, type PoolClient, prepared } from '../pool';
 
 export interface NewEvent {
-  id?: string;
   type: string;
+  action: string;
   entityType: string;
   entityId: string;
-  data?: Record<string, unknown>;
-  scopes?: string[];
+  data: Record<string, unknown>;
+  scopes: string[];
 }
 
 export interface FanOutDelivery {
@@ -21,89 +21,87 @@ export interface FanOutDelivery {
 export interface PublishResult {
   id: string;
   deliveries: FanOutDelivery[];
-  duplicate: boolean;
+}
+
+const toFanOut = (eventType: string) => (r: Record<string, string>) =>
+  ({
+    id: r.id,
+    webhookId: r.webhook_id,
+    applicationId: r.application_id,
+    eventType,
+    status: r.status,
+  }) as FanOutDelivery;
+
+/**
+ * POST /v1/events in one round trip (herald_publish, migration 005): updates the entity's
+ * snapshot from the event, writes the event and its fan-out. Data and scopes the event leaves out
+ * are the entity's last ones. An event id seen before returns its first deliveries and changes
+ * nothing.
+ */
+export async function publishEvent(
+  pool: Pool,
+  e: Omit<NewEvent, 'data' | 'scopes'> & { id: string; data?: Record<string, unknown>; scopes?: string[] },
+): Promise<PublishResult> {
+  try {
+    const { rows } = await pool.query(
+      prepared('publish_event', 'SELECT * FROM herald_publish($1, $2, $3, $4, $5, $6, $7)', [
+        e.id,
+        e.type,
+        e.action,
+        e.entityType,
+        e.entityId,
+        e.data === undefined ? null : JSON.stringify(e.data),
+        e.scopes ?? null,
+      ]),
+    );
+    return { id: e.id, deliveries: rows.map(toFanOut(e.type)) };
+  } catch (err) {
+    // The same id published concurrently for another entity: the first one stands.
+    const pgErr = err as { code?: string; constraint?: string };
+    if (pgErr.code !== '23505' || pgErr.constraint !== 'events_pkey') throw err;
+    return { id: e.id, deliveries: await deliveriesOfEvent(pool, e.id) };
+  }
 }
 
 /**
- * Writes one event and its fan-out deliveries in the caller's transaction. The deliveries go to
- * every live webhook whose application may see the entity (type and scope) and whose filter
- * selects the event type; a webhook that is not active gets its delivery `held`.
- * A repeated event id returns the first result and writes nothing.
+ * Writes one event and its fan-out deliveries (herald_fan_out) in the caller's transaction, for
+ * the entity routes and Run Test. `target` (Run Test): one delivery to one webhook, whose
+ * workflow the caller runs itself.
  */
 export async function insertEventWithDeliveries(
   db: PoolClient,
-  e: NewEvent & {
-    data: Record<string, unknown>;
-    scopes: string[];
-    action: string;
-    sync?: unknown;
-    /** Tests and syncs: one delivery to one webhook, whose workflow the caller runs itself. */
-    target?: { webhookId: string; applicationId: string; deliveryId: string };
-  },
+  e: NewEvent & { target?: { webhookId: string; applicationId: string; deliveryId: string } },
 ): Promise<PublishResult> {
-  const id = e.id ?? newId('evt');
-  const inserted = await db.query(
+  const id = newId('evt');
+  await db.query(
     prepared(
       'insert_event',
-      `INSERT INTO events (id, type, action, entity_type, entity_id, data, scopes, sync)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [id, e.type, e.action, e.entityType, e.entityId, e.data, e.scopes, e.sync ?? null],
+      `INSERT INTO events (id, type, action, entity_type, entity_id, data, scopes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [id, e.type, e.action, e.entityType, e.entityId, e.data, e.scopes],
     ),
   );
-  if (inserted.rowCount === 0) {
-    return { id, deliveries: await deliveriesOfEvent(db, id), duplicate: true };
-  }
   if (e.target) {
+    const { webhookId, applicationId, deliveryId } = e.target;
     await db.query(
       `INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, workflow_started)
        VALUES ($1, $2, $3, $4, $5, 'pending', true)`,
-      [e.target.deliveryId, id, e.target.webhookId, e.target.applicationId, e.type],
+      [deliveryId, id, webhookId, applicationId, e.type],
     );
-    const { webhookId, applicationId, deliveryId } = e.target;
     return {
       id,
       deliveries: [{ id: deliveryId, webhookId, applicationId, eventType: e.type, status: 'pending' }],
-      duplicate: false,
     };
   }
-  const [, action] = e.type.split('.');
-  const { rows: targets } = await db.query(
-    prepared(
-      'fan_out_targets',
-      `SELECT w.id, w.application_id, w.status FROM webhooks w JOIN applications a ON a.id = w.application_id
-        WHERE w.deleted_at IS NULL
-          AND ('*' = ANY(a.entity_types) OR $1 = ANY(a.entity_types))
-          AND ('*' = ANY(a.scopes) OR a.scopes && $2::text[])
-          AND (cardinality(w.events) = 0 OR w.events && $3::text[])`,
-      [e.entityType, e.scopes, [e.type, `${e.entityType}.*`, `*.${action}`, '*']],
-    ),
+  const { rows } = await db.query(
+    prepared('fan_out', 'SELECT * FROM herald_fan_out($1, $2, $3, $4) ORDER BY id', [
+      id,
+      e.type,
+      e.entityType,
+      e.scopes,
+    ]),
   );
-  const deliveries: FanOutDelivery[] = targets.map((t) => ({
-    id: newId('dlv'),
-    webhookId: t.id,
-    applicationId: t.application_id,
-    eventType: e.type,
-    status: t.status === 'active' ? 'pending' : 'held',
-  }));
-  if (deliveries.length > 0) {
-    await db.query(
-      prepared(
-        'insert_fan_out',
-        `INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status)
-         SELECT d.id, $1, d.webhook_id, d.application_id, $2, d.status
-           FROM unnest($3::text[], $4::text[], $5::text[], $6::text[]) AS d(id, webhook_id, application_id, status)`,
-        [
-          id,
-          e.type,
-          deliveries.map((d) => d.id),
-          deliveries.map((d) => d.webhookId),
-          deliveries.map((d) => d.applicationId),
-          deliveries.map((d) => d.status),
-        ],
-      ),
-    );
-  }
-  return { id, deliveries, duplicate: false };
+  return { id, deliveries: rows.map(toFanOut(e.type)) };
 }
 
 async function deliveriesOfEvent(db: Pool | PoolClient, eventId: string): Promise<FanOutDelivery[]> {
