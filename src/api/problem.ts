@@ -34,6 +34,7 @@ export function zodToHttpError(err: ZodError, where: string): HttpError {
 const DB_UNAVAILABLE = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'EPIPE',
   'ETIMEDOUT',
   '57P01',
   '57P02',
@@ -46,7 +47,7 @@ const DB_UNAVAILABLE = new Set([
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof ZodError) return zodToHttpError(err, 'body');
-  const e = err as { type?: string; status?: number; code?: string; message?: string };
+  const e = err as { type?: string; status?: number; code?: string; message?: string; syscall?: string };
   // body-parser's errors carry a `type`.
   if (e.type === 'entity.too.large')
     return new HttpError(413, 'Payload too large', 'The request body is larger than allowed.');
@@ -68,6 +69,8 @@ function toHttpError(err: unknown): HttpError | undefined {
     );
   if (
     (e.code && DB_UNAVAILABLE.has(e.code)) ||
+    // Over the Unix socket (the embedded database), a stopped server's socket file is gone.
+    (e.code === 'ENOENT' && e.syscall === 'connect') ||
     /Connection terminated|connection timeout|timeout exceeded when trying to connect|is not queryable/i.test(
       e.message ?? '',
     )
