@@ -37,6 +37,9 @@ export interface SendInput {
   attemptOffset?: number;
 }
 
+/** What became of one delivery of a sync chunk. */
+export type SyncOutcome = 'sent' | 'failed' | 'inactive' | 'cancelled' | 'unsent';
+
 export interface AttemptSummary {
   id: string;
   deliveryId: string;
@@ -199,6 +202,46 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     return Math.min(delay, deps.retry.maxIntervalMs);
   }
 
+  /**
+   * A sync's requests at interval 0: one activity sends a chunk of deliveries `concurrency` at a
+   * time, so the Temporal server records one activity per chunk instead of one per entity
+   * (docs/performance.md). A receiver's failure is reported, not thrown: the sync hands that
+   * delivery to its own workflow. An inactive or deleted webhook stops the chunk (the rest stays
+   * `unsent`). Herald's own trouble is thrown once every lane has stopped; the retry skips the
+   * deliveries that succeeded meanwhile.
+   */
+  async function sendSyncChunk(input: {
+    deliveryIds: string[];
+    concurrency: number;
+  }): Promise<SyncOutcome[]> {
+    const outcomes: SyncOutcome[] = input.deliveryIds.map(() => 'unsent');
+    let next = 0;
+    let stop = false;
+    let trouble: unknown;
+    async function lane(): Promise<void> {
+      while (!stop && next < input.deliveryIds.length) {
+        const i = next++;
+        try {
+          await sendDelivery({ deliveryId: input.deliveryIds[i] });
+          outcomes[i] = 'sent';
+        } catch (err) {
+          const type = err instanceof ApplicationFailure ? err.type : undefined;
+          if (type === FailureTypes.attemptFailed) outcomes[i] = 'failed';
+          else {
+            stop = true;
+            if (type === FailureTypes.webhookInactive) outcomes[i] = 'inactive';
+            else if (type === FailureTypes.deliveryCancelled) outcomes[i] = 'cancelled';
+            else trouble = err;
+          }
+        }
+        Context.current().heartbeat();
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(input.concurrency, input.deliveryIds.length) }, lane));
+    if (trouble) throw trouble;
+    return outcomes;
+  }
+
   /** After the retry policy gave up: the delivery is failed and the webhook maybe disabled. */
   async function failDeliveryActivity(input: {
     deliveryId: string;
@@ -213,7 +256,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     return { webhookDisabled };
   }
 
-  return { sendDelivery, failDelivery: failDeliveryActivity };
+  return { sendDelivery, sendSyncChunk, failDelivery: failDeliveryActivity };
 }
 
 function summarize(a: AttemptRecord): AttemptSummary {

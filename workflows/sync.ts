@@ -6,6 +6,7 @@ import {
   defineQuery,
   defineSignal,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -45,6 +46,12 @@ export const progressQuery = defineQuery<SyncProgress & { index: number }>('prog
 
 const DEFAULT_HISTORY_LIMIT = 10_000;
 
+/** Patch id: syncs started before it send one activity per entity at interval 0, as they ran. */
+export const CHUNKED_SENDS = 'sync-chunked-sends';
+
+/** At interval 0, deliveries per chunk activity, in multiples of the sync's concurrency. */
+const CHUNK_ROUNDS = 4;
+
 function failureType(err: unknown): string | undefined {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
     ? (err.cause.type ?? undefined)
@@ -75,6 +82,13 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
         FailureTypes.deliveryCancelled,
       ],
     },
+  });
+
+  const { sendSyncChunk } = proxyActivities<HeraldActivities>({
+    // Each lane heartbeats after every request; a lost worker is noticed within one request's time.
+    heartbeatTimeout: input.requestTimeoutMs + 10_000,
+    startToCloseTimeout: CHUNK_ROUNDS * (input.requestTimeoutMs + 10_000),
+    retry: { maximumAttempts: 3 },
   });
 
   const state = input.state ?? {
@@ -120,6 +134,25 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
     if (!cancelled) await recordSyncProgress(progress());
   }
 
+  /** The webhook is paused or disabled: waits (bounded) for it to be resumed. */
+  async function waitForWebhook(waitMs: number): Promise<void> {
+    waiting = true;
+    webhookResumed = false;
+    await recordSyncProgress(progress());
+    await condition(() => webhookResumed || cancelled, waitMs);
+    waiting = false;
+  }
+
+  /** A request the receiver failed: counted here, and retried by a delivery workflow of its own. */
+  async function handOver(deliveryId: string): Promise<void> {
+    state.failed++;
+    await startChild(deliveryWorkflow, {
+      workflowId: workflowIds.delivery(deliveryId),
+      args: [{ deliveryId, retry: input.retry, requestTimeoutMs: input.requestTimeoutMs }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+  }
+
   /** Sends one entity; returns the time its request started, or undefined when none did. */
   async function sendOne(deliveryId: string): Promise<number | undefined> {
     for (let waitMs = 1_000; ; waitMs = Math.min(waitMs * 2, 60_000)) {
@@ -132,25 +165,40 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
       } catch (err) {
         const type = failureType(err);
         if (type === FailureTypes.webhookInactive) {
-          // The webhook is paused or disabled: wait for it, then send this entity again.
-          waiting = true;
-          webhookResumed = false;
-          await recordSyncProgress(progress());
-          await condition(() => webhookResumed || cancelled, waitMs);
-          waiting = false;
+          // Wait for the webhook, then send this entity again.
+          await waitForWebhook(waitMs);
           continue;
         }
         if (type === FailureTypes.deliveryCancelled) {
           cancelled = true; // the webhook was deleted
           return undefined;
         }
-        state.failed++;
-        await startChild(deliveryWorkflow, {
-          workflowId: workflowIds.delivery(deliveryId),
-          args: [{ deliveryId, retry: input.retry, requestTimeoutMs: input.requestTimeoutMs }],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-        });
+        await handOver(deliveryId);
         return Date.now();
+      }
+    }
+  }
+
+  /** Interval 0: sends the deliveries in chunk activities, `concurrency` requests at a time. */
+  async function sendChunked(deliveryIds: string[]): Promise<void> {
+    const chunkSize = input.concurrency * CHUNK_ROUNDS;
+    for (let from = 0; from < deliveryIds.length && !cancelled; from += chunkSize) {
+      let pending = deliveryIds.slice(from, from + chunkSize);
+      for (let waitMs = 1_000; pending.length > 0; waitMs = Math.min(waitMs * 2, 60_000)) {
+        await whilePaused();
+        if (cancelled) return;
+        const outcomes = await sendSyncChunk({ deliveryIds: pending, concurrency: input.concurrency });
+        const again: string[] = [];
+        for (const [i, outcome] of outcomes.entries()) {
+          if (outcome === 'sent') state.sent++;
+          else if (outcome === 'failed') await handOver(pending[i]);
+          else if (outcome === 'cancelled')
+            cancelled = true; // the webhook was deleted
+          else again.push(pending[i]); // not sent because the webhook is not active: again later
+        }
+        if (cancelled) return;
+        if (again.length > 0) await waitForWebhook(waitMs);
+        pending = again;
       }
     }
   }
@@ -185,6 +233,9 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
         if (rest > 0) await sleep(rest);
         state.index++;
       }
+    } else if (patched(CHUNKED_SENDS)) {
+      await sendChunked(page.deliveryIds);
+      state.index += page.deliveryIds.length;
     } else {
       let next = 0;
       const lanes = Array.from({ length: Math.min(input.concurrency, page.deliveryIds.length) }, async () => {

@@ -198,6 +198,46 @@ test('entities: an upsert that changes nothing emits nothing; delete emits the l
   expect(list.body.data).toEqual([]);
 });
 
+test('at interval 0 a sync sends in chunks: each entity once, a refused one retried by its own delivery, a paused webhook waited for', async () => {
+  const scope = 'sync-zero';
+  const ids = await seedPersons('z', 600, [scope]);
+  const key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token,
+  );
+  const webhook = await createWebhook(key, { url: receiver.url('/szero'), syncIntervalMs: 0 });
+  // The receiver refuses one entity's first request (the sync hands it to a delivery workflow),
+  // and takes 20 ms over each, so the sync is still running when the webhook is paused.
+  const refused = ids[123];
+  let refusals = 0;
+  receiver.reply((req) => {
+    if (req.path !== '/szero') return {};
+    if (!req.body.includes(`"${refused}"`) || refusals > 0) return { delayMs: 20 };
+    refusals++;
+    return { status: 500 };
+  });
+  try {
+    const sync = (await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).body;
+    await eventually(async () => receiver.on('/szero').length >= 100, 60_000);
+    await key.post(`/v1/webhooks/${webhook.id}/pause`);
+    await eventually(async () => (await key.get(`/v1/syncs/${sync.id}`)).body.status === 'waiting', 30_000);
+    const atPause = receiver.on('/szero').length;
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(receiver.on('/szero').length).toBe(atPause);
+    await key.post(`/v1/webhooks/${webhook.id}/resume`);
+    const done = await finished(key, sync.id);
+    expect(done).toMatchObject({ status: 'completed', sent: 599, failed: 1 });
+    // Every entity arrives, and only the refused one twice (its delivery retried it).
+    await eventually(async () => receiver.on('/szero').length === 601, 30_000);
+    const counts = new Map<string, number>();
+    for (const b of syncBodies('/szero')) counts.set(b.entity.id, (counts.get(b.entity.id) ?? 0) + 1);
+    expect([...counts.keys()].sort()).toEqual(ids);
+    expect([...counts].filter(([, n]) => n > 1)).toEqual([[refused, 2]]);
+  } finally {
+    receiver.reply(() => ({}));
+  }
+});
+
 test('killing the worker in the middle of a sync and starting a new one still completes it', async () => {
   const scope = 'sync-crash';
   const ids = await seedPersons('c', 300, [scope]);
