@@ -2,10 +2,10 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import { inTransaction, type Pool } from '../src/db/pool';
 import {
   type AttemptRecord,
+  type DeliveryContext,
   disableWebhook,
   failDelivery,
-  loadDeliveryContext,
-  lockWebhookStatus,
+  lockDeliveryContext,
   recordAttempt,
   setDeliveryStatus,
 } from '../src/db/queries/deliveries';
@@ -57,58 +57,44 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
 
   /** One attempt: checks the webhook is active, signs, sends, records, and throws on failure. */
   async function sendDelivery(input: SendInput): Promise<AttemptSummary | null> {
-    const ctx = await loadDeliveryContext(deps.pool, input.deliveryId);
-    if (!ctx)
-      throw ApplicationFailure.nonRetryable(
-        `delivery ${input.deliveryId} not found`,
-        FailureTypes.deliveryCancelled,
-      );
-    if (ctx.deliveryStatus === 'succeeded') return null; // a repeated run after a crash: already done
-    if (ctx.deliveryStatus === 'cancelled' || ctx.webhook.deleted) {
-      await setDeliveryStatus(deps.pool, ctx.deliveryId, 'cancelled', ['pending', 'held', 'retrying']);
-      throw ApplicationFailure.nonRetryable('the delivery was cancelled', FailureTypes.deliveryCancelled);
-    }
-
-    const started = now();
-    const timestamp = Math.floor(started.getTime() / 1000);
-    const body = JSON.stringify(buildEnvelope(ctx.event));
-    const headers: Record<string, string> = {
-      ...ctx.webhook.headers,
-      'user-agent': `Herald/${VERSION}`,
-      ...(ctx.webhook.method === 'POST' ? { 'content-type': 'application/json' } : {}),
-      ...signatureHeaders(ctx.webhook.signature, ctx.webhook.secrets, ctx.event.id, timestamp, body),
-    };
-    const url = ctx.webhook.method === 'GET' ? getRequestUrl(ctx.webhook.url, body) : ctx.webhook.url;
-    const request = {
-      url,
-      method: ctx.webhook.method,
-      headers,
-      body: ctx.webhook.method === 'POST' ? body : undefined,
-    };
-
-    // The share lock makes "no request starts after the pause call returns" hold: see lockWebhookStatus.
-    let pending: Promise<SendResult> | undefined;
-    let requestStartedAt = started;
-    const status = await inTransaction(deps.pool, async (client) => {
-      const status = await lockWebhookStatus(client, ctx.webhook.id);
-      if (status !== 'active' && !input.test) {
-        const next = status === 'deleted' ? 'cancelled' : 'held';
-        await setDeliveryStatus(client, ctx.deliveryId, next, ['pending', 'held', 'retrying']);
-        return status;
+    // One transaction from the context's load to the request's start: its share lock on the
+    // webhook row makes "no request starts after the pause call returns" hold (lockDeliveryContext).
+    let requestStartedAt = now();
+    const gate = await inTransaction(deps.pool, async (client) => {
+      const ctx = await lockDeliveryContext(client, input.deliveryId);
+      if (!ctx) return { stop: 'missing' as const };
+      if (ctx.deliveryStatus === 'succeeded') return { stop: 'done' as const }; // a repeated run after a crash
+      if (ctx.deliveryStatus === 'cancelled' || ctx.webhook.deleted) {
+        await setDeliveryStatus(client, ctx.deliveryId, 'cancelled', ['pending', 'held', 'retrying']);
+        return { stop: 'cancelled' as const };
       }
+      if (ctx.webhook.status !== 'active' && !input.test) {
+        await setDeliveryStatus(client, ctx.deliveryId, 'held', ['pending', 'held', 'retrying']);
+        return { stop: 'inactive' as const, status: ctx.webhook.status };
+      }
+      const { body, ...request } = buildRequest(ctx, Math.floor(now().getTime() / 1000));
       // Leaving `held` here, as the request starts, is what paces a release (dispatcher.releaseHeld).
       if (ctx.deliveryStatus === 'held') await setDeliveryStatus(client, ctx.deliveryId, 'pending', ['held']);
       // The attempt's start is the request's, taken after the gate: a sync paces from it.
       requestStartedAt = now();
-      pending = deps.sender.send({ ...request, timeoutMs: deps.requestTimeoutMs });
-      return status;
+      const sent = deps.sender.send({
+        ...request,
+        body: request.method === 'POST' ? body : undefined,
+        timeoutMs: deps.requestTimeoutMs,
+      });
+      return { ctx, url: request.url, headers: request.headers, body, sent };
     });
-    if (!pending) {
-      if (status === 'deleted')
-        throw ApplicationFailure.nonRetryable('webhook deleted', FailureTypes.deliveryCancelled);
-      throw ApplicationFailure.nonRetryable(`webhook is ${status}`, FailureTypes.webhookInactive);
+    if ('stop' in gate) {
+      if (gate.stop === 'done') return null;
+      if (gate.stop === 'inactive')
+        throw ApplicationFailure.nonRetryable(`webhook is ${gate.status}`, FailureTypes.webhookInactive);
+      throw ApplicationFailure.nonRetryable(
+        gate.stop === 'missing' ? `delivery ${input.deliveryId} not found` : 'the delivery was cancelled',
+        FailureTypes.deliveryCancelled,
+      );
     }
-    const result = await pending;
+    const { ctx, url, headers, body } = gate;
+    const result = await gate.sent;
 
     const attemptNumber = ctx.attemptCount + 1;
     const succeeded = result.ok && result.status >= 200 && result.status < 300;
@@ -257,6 +243,19 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   }
 
   return { sendDelivery, sendSyncChunk, failDelivery: failDeliveryActivity };
+}
+
+/** The signed request for one attempt: the envelope, the webhook's headers and the signatures. */
+function buildRequest(ctx: DeliveryContext, timestamp: number) {
+  const body = JSON.stringify(buildEnvelope(ctx.event));
+  const headers: Record<string, string> = {
+    ...ctx.webhook.headers,
+    'user-agent': `Herald/${VERSION}`,
+    ...(ctx.webhook.method === 'POST' ? { 'content-type': 'application/json' } : {}),
+    ...signatureHeaders(ctx.webhook.signature, ctx.webhook.secrets, ctx.event.id, timestamp, body),
+  };
+  const url = ctx.webhook.method === 'GET' ? getRequestUrl(ctx.webhook.url, body) : ctx.webhook.url;
+  return { url, method: ctx.webhook.method, headers, body };
 }
 
 function summarize(a: AttemptRecord): AttemptSummary {

@@ -30,13 +30,19 @@ export interface DeliveryContext {
   };
 }
 
-export async function loadDeliveryContext(
-  db: Pool | PoolClient,
+/**
+ * Loads everything one attempt needs and takes a share lock on the webhook row until the caller's
+ * transaction ends. A pause or disable takes the row's update lock, so it waits for every sender
+ * that saw "active" to commit (each commits once its request has started), and every sender
+ * after it sees the new status.
+ */
+export async function lockDeliveryContext(
+  client: PoolClient,
   deliveryId: string,
 ): Promise<DeliveryContext | undefined> {
-  const { rows } = await db.query(
+  const { rows } = await client.query(
     prepared(
-      'delivery_context',
+      'lock_delivery_context',
       `SELECT d.id, d.status, d.attempt_count, d.application_id,
               e.id AS event_id, e.type, e.action, e.entity_type, e.entity_id, e.data, e.sync, e.created_at,
               w.id AS webhook_id, w.url, w.method, w.signature, w.headers, w.status AS webhook_status,
@@ -46,7 +52,8 @@ export async function loadDeliveryContext(
          FROM deliveries d
          JOIN events e ON e.id = d.event_id
          JOIN webhooks w ON w.id = d.webhook_id
-        WHERE d.id = $1`,
+        WHERE d.id = $1
+          FOR SHARE OF w`,
       [deliveryId],
     ),
   );
@@ -78,23 +85,6 @@ export async function loadDeliveryContext(
       deleted: r.deleted,
     },
   };
-}
-
-/**
- * Takes a share lock on the webhook row and reports whether it is active. A pause or disable
- * takes the row's update lock, so it waits for every sender that saw "active" to commit, and
- * every sender after it sees the new status.
- */
-export async function lockWebhookStatus(client: PoolClient, webhookId: string): Promise<string | undefined> {
-  const { rows } = await client.query(
-    prepared(
-      'lock_webhook_status',
-      'SELECT status, deleted_at IS NOT NULL AS deleted FROM webhooks WHERE id = $1 FOR SHARE',
-      [webhookId],
-    ),
-  );
-  if (!rows[0]) return undefined;
-  return rows[0].deleted ? 'deleted' : rows[0].status;
 }
 
 export async function setDeliveryStatus(
