@@ -48,6 +48,7 @@ const envSchema = z.object({
   HERALD_RETRY_MAX_INTERVAL_MS: positiveInt(36_000_000),
   HERALD_RETRY_MAX_ATTEMPTS: positiveInt(10),
   HERALD_SYNC_CONCURRENCY: positiveInt(16),
+  HERALD_WORKER_CACHED_WORKFLOWS: positiveInt(200),
   HERALD_SYNC_HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
   HERALD_RETENTION_DAYS: positiveInt(30),
   HERALD_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
@@ -71,6 +72,8 @@ export interface Config {
   requestTimeoutMs: number;
   retry: { initialMs: number; backoff: number; maxIntervalMs: number; maxAttempts: number };
   syncConcurrency: number;
+  /** Workflows a worker keeps in memory between their tasks (retrying deliveries, running syncs). */
+  workerCachedWorkflows: number;
   syncHistoryLimit: number;
   retentionDays: number;
   maxPayloadBytes: number;
@@ -116,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAttempts: e.HERALD_RETRY_MAX_ATTEMPTS,
     },
     syncConcurrency: e.HERALD_SYNC_CONCURRENCY,
+    workerCachedWorkflows: e.HERALD_WORKER_CACHED_WORKFLOWS,
     syncHistoryLimit: e.HERALD_SYNC_HISTORY_LIMIT,
     retentionDays: e.HERALD_RETENTION_DAYS,
     maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
