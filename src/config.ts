@@ -48,7 +48,7 @@ const envSchema = z.object({
   HERALD_RETRY_MAX_INTERVAL_MS: positiveInt(36_000_000),
   HERALD_RETRY_MAX_ATTEMPTS: positiveInt(10),
   HERALD_SYNC_CONCURRENCY: positiveInt(16),
-  HERALD_WORKER_CACHED_WORKFLOWS: positiveInt(200),
+  HERALD_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().positive().optional(),
   HERALD_SYNC_HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
   HERALD_RETENTION_DAYS: positiveInt(30),
   HERALD_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
@@ -72,8 +72,8 @@ export interface Config {
   requestTimeoutMs: number;
   retry: { initialMs: number; backoff: number; maxIntervalMs: number; maxAttempts: number };
   syncConcurrency: number;
-  /** Workflows a worker keeps in memory between their tasks (retrying deliveries, running syncs). */
-  workerCachedWorkflows: number;
+  /** Workflows a worker keeps in memory between their tasks; unset, the SDK sizes it from the heap. */
+  workerCachedWorkflows: number | undefined;
   syncHistoryLimit: number;
   retentionDays: number;
   maxPayloadBytes: number;

@@ -52,10 +52,10 @@ export async function createHeraldWorker(opts: {
     }),
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentWorkflowTaskExecutions: 100,
-    // The SDK sizes this cache from the heap limit (about 2,000 workflows here), and 10,000
-    // deliveries in retry took the worker past 1 GiB. Evicted workflows replay from their short
-    // history when their timer fires (docs/performance.md).
-    maxCachedWorkflows: opts.config.workerCachedWorkflows,
+    // Unset, the SDK sizes this cache from the heap limit (about 2,000 workflows here): 10,000
+    // deliveries in retry took the worker past 1 GiB. A bound lowers that, but is not the default
+    // yet: see docs/performance.md.
+    ...(opts.config.workerCachedWorkflows ? { maxCachedWorkflows: opts.config.workerCachedWorkflows } : {}),
     // SIGTERM: in-flight activities get this long to finish before the worker stops.
     shutdownGraceTime: '20s',
   });
