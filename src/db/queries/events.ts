@@ -109,13 +109,7 @@ async function deliveriesOfEvent(db: Pool | PoolClient, eventId: string): Promis
     'SELECT id, webhook_id, application_id, event_type, status FROM deliveries WHERE event_id = $1 ORDER BY id',
     [eventId],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    webhookId: r.webhook_id,
-    applicationId: r.application_id,
-    eventType: r.event_type,
-    status: r.status,
-  }));
+  return rows.map((r) => toFanOut(r.event_type)(r));
 }
 
 /** An events row (or its `to_jsonb`, where created_at is a string) as the envelope builder takes it. */
