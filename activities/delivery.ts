@@ -1,242 +1,143 @@
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { inTransaction, type Pool } from '../src/db/pool';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { failDelivery } from '../src/db/queries/deliveries';
+import { insertTestDelivery } from '../src/db/queries/events';
+import type { RetrySettings } from '../src/delivery/backoff';
+import { type AttemptFailedDetails, FailureTypes, type TestDelivery } from '../workflows/shared';
 import {
-  type AttemptRecord,
-  type DeliveryContext,
-  disableWebhook,
-  failDelivery,
-  lockDeliveryContext,
-  recordAttempt,
-  setDeliveryStatus,
-} from '../src/db/queries/deliveries';
-import { parseRetryAfter, type RetrySettings, retryDelayMs } from '../src/delivery/backoff';
-import { buildEnvelope, getRequestUrl, redactHeaders } from '../src/delivery/envelope';
-import type { HttpSender, SendResult } from '../src/delivery/http-sender';
-import { signatureHeaders } from '../src/delivery/signing';
-import { newId } from '../src/ids';
-import type { Logger } from '../src/logger';
-import type { Metrics } from '../src/metrics';
-import { VERSION } from '../src/version';
-import { FailureTypes } from '../workflows/shared';
+  type AttemptDeps,
+  type AttemptResult,
+  type AttemptSummary,
+  createAttempter,
+  isDataError,
+} from './attempt';
 
-export interface DeliveryActivityDeps {
-  pool: Pool;
-  sender: HttpSender;
-  logger: Logger;
-  metrics: Metrics;
-  requestTimeoutMs: number;
-  retry: RetrySettings;
-  now?: () => Date;
-}
+export type DeliveryActivityDeps = AttemptDeps;
 
 export interface SendInput {
   deliveryId: string;
+  /** The calling workflow's id: it owns the delivery (docs/lifecycle.md). Workflows from before owners pass none. */
+  owner?: string;
+  /** Attempts the delivery may have in all (default: the worker's HERALD_RETRY_MAX_ATTEMPTS). */
+  maxAttempts?: number;
+  /** The caller's retry policy, for the delay after a failure (default: the worker's). */
+  retry?: RetrySettings;
+  /**
+   * A hold keeps the caller as the owner: a sync waits for its webhook, and so did delivery
+   * workflows from before releases (the default when no owner is given). A delivery workflow now
+   * gives the delivery up to the webhook's release.
+   */
+  keepOnHold?: boolean;
   /** Run Test: one attempt, sent even while the webhook is paused, answered rather than thrown. */
-  test?: { attemptId: string };
-  /** Attempts made before this activity's first (the delivery workflow's local first attempt). */
+  test?: { attemptId: string; create?: TestDelivery };
+  /** Unused: workflows from before the budget counted attempts themselves and still pass it. */
   attemptOffset?: number;
 }
 
-/** What became of one delivery of a sync chunk. */
-export type SyncOutcome = 'sent' | 'failed' | 'inactive' | 'cancelled' | 'unsent';
-
-export interface AttemptSummary {
-  id: string;
-  deliveryId: string;
-  outcome: AttemptRecord['outcome'];
-  attemptNumber: number;
-  startedAt: string;
-  durationMs: number;
-  responseStatus: number | null;
-  responseBody: string | null;
-  error: { kind: string; message: string } | null;
-}
+/**
+ * What became of one delivery of a sync chunk. A receiver's failure carries its attempt, for the
+ * hand-over (syncs from before got a bare 'failed'); `handedOver`: an earlier run of the chunk
+ * failed it and its own workflow has it now.
+ */
+export type SyncOutcome =
+  | 'sent'
+  | 'inactive'
+  | 'cancelled'
+  | 'unsent'
+  | 'failed'
+  | 'handedOver'
+  | { failed: { attemptsMade: number; retryDelayMs: number; lastError: string } };
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
-  const now = deps.now ?? (() => new Date());
+  const { attempt } = createAttempter(deps);
 
-  /** One attempt: checks the webhook is active, signs, sends, records, and throws on failure. */
-  async function sendDelivery(input: SendInput): Promise<AttemptSummary | null> {
-    // One transaction from the context's load to the request's start: its share lock on the
-    // webhook row makes "no request starts after the pause call returns" hold (lockDeliveryContext).
-    let requestStartedAt = now();
-    const gate = await inTransaction(deps.pool, async (client) => {
-      const ctx = await lockDeliveryContext(client, input.deliveryId);
-      if (!ctx) return { stop: 'missing' as const };
-      if (ctx.deliveryStatus === 'succeeded') return { stop: 'done' as const }; // a repeated run after a crash
-      if (ctx.deliveryStatus === 'cancelled' || ctx.webhook.deleted) {
-        await setDeliveryStatus(client, ctx.deliveryId, 'cancelled', ['pending', 'held', 'retrying']);
-        return { stop: 'cancelled' as const };
-      }
-      if (ctx.webhook.status !== 'active' && !input.test) {
-        await setDeliveryStatus(client, ctx.deliveryId, 'held', ['pending', 'held', 'retrying']);
-        return { stop: 'inactive' as const, status: ctx.webhook.status };
-      }
-      const { body, ...request } = buildRequest(ctx, Math.floor(now().getTime() / 1000));
-      // Leaving `held` here, as the request starts, is what paces a release (dispatcher.releaseHeld).
-      if (ctx.deliveryStatus === 'held') await setDeliveryStatus(client, ctx.deliveryId, 'pending', ['held']);
-      // The attempt's start is the request's, taken after the gate: a sync paces from it.
-      requestStartedAt = now();
-      const sent = deps.sender.send({
-        ...request,
-        body: request.method === 'POST' ? body : undefined,
-        timeoutMs: deps.requestTimeoutMs,
-      });
-      return { ctx, url: request.url, headers: request.headers, body, sent };
-    });
-    if ('stop' in gate) {
-      if (gate.stop === 'done') return null;
-      if (gate.stop === 'inactive')
-        throw ApplicationFailure.nonRetryable(`webhook is ${gate.status}`, FailureTypes.webhookInactive);
-      throw ApplicationFailure.nonRetryable(
-        gate.stop === 'missing' ? `delivery ${input.deliveryId} not found` : 'the delivery was cancelled',
-        FailureTypes.deliveryCancelled,
-      );
-    }
-    const { ctx, url, headers, body } = gate;
-    const result = await gate.sent;
-
-    const attemptNumber = ctx.attemptCount + 1;
-    const succeeded = result.ok && result.status >= 200 && result.status < 300;
-    const outcome: AttemptRecord['outcome'] = succeeded
-      ? 'succeeded'
-      : !result.ok && result.kind === 'blocked'
-        ? 'blocked'
-        : 'failed';
-    const attempt: AttemptRecord = {
-      id: input.test?.attemptId ?? newId('att'),
-      deliveryId: ctx.deliveryId,
-      webhookId: ctx.webhook.id,
-      attemptNumber,
-      startedAt: requestStartedAt,
-      durationMs: result.durationMs,
-      outcome,
-      request: { url, method: ctx.webhook.method, headers: redactHeaders(headers), body },
-      response: result.ok ? { status: result.status, headers: result.headers, body: result.body } : undefined,
-      error: result.ok ? undefined : { kind: result.kind, message: result.message },
+  function attemptInput(input: SendInput) {
+    return {
+      deliveryId: input.deliveryId,
+      owner: input.owner ?? null,
+      maxAttempts: input.test ? null : (input.maxAttempts ?? deps.retry.maxAttempts),
+      retry: input.retry ?? deps.retry,
+      keepOnHold: input.keepOnHold ?? input.owner === undefined,
+      testAttemptId: input.test?.attemptId,
     };
-
-    const temporalAttempt = input.test ? 1 : Context.current().info.attempt + (input.attemptOffset ?? 0);
-    const delayMs =
-      succeeded || input.test ? undefined : nextDelayMs(result, temporalAttempt, requestStartedAt.getTime());
-    const gone = result.ok && result.status === 410 && !input.test;
-    const nextStatus = succeeded ? 'succeeded' : input.test ? 'failed' : gone ? 'held' : 'retrying';
-    await recordAttempt(
-      deps.pool,
-      attempt,
-      {
-        status: nextStatus,
-        nextAttemptAt: delayMs === undefined || gone ? null : new Date(requestStartedAt.getTime() + delayMs),
-      },
-      {
-        webhookId: ctx.webhook.id,
-        deliveryId: ctx.deliveryId,
-        attemptId: attempt.id,
-        eventId: ctx.event.id,
-        eventType: ctx.event.type,
-        outcome,
-        deliveryStatus: nextStatus,
-        responseStatus: attempt.response?.status ?? null,
-        startedAt: requestStartedAt.toISOString(),
-        durationMs: attempt.durationMs,
-      },
-    );
-    deps.metrics.attempts.inc({ outcome });
-    deps.metrics.attemptDuration.observe(result.durationMs / 1000);
-    if (succeeded && !input.test) {
-      deps.metrics.deliveries.inc({ outcome: 'succeeded' });
-      deps.metrics.endToEnd.observe((Date.now() - ctx.event.createdAt.getTime()) / 1000);
-    }
-    deps.logger.info(
-      {
-        deliveryId: ctx.deliveryId,
-        webhookId: ctx.webhook.id,
-        attempt: attemptNumber,
-        outcome,
-        status: attempt.response?.status,
-        error: attempt.error?.kind,
-        ms: attempt.durationMs,
-      },
-      'attempt',
-    );
-
-    const summary = summarize(attempt);
-    if (succeeded || input.test) return summary;
-    if (gone) {
-      // 410 Gone: the receiver says the endpoint is gone for good; stop sending to it at once.
-      await disableWebhook(deps.pool, ctx.webhook.id, 'The endpoint answered 410 Gone.');
-      throw ApplicationFailure.nonRetryable('the endpoint answered 410 Gone', FailureTypes.webhookInactive);
-    }
-    throw ApplicationFailure.create({
-      type: FailureTypes.attemptFailed,
-      message: attempt.error
-        ? `${attempt.error.kind}: ${attempt.error.message}`
-        : `HTTP ${attempt.response?.status}`,
-      nextRetryDelay: delayMs,
-      // Also as a detail: the workflow waits this long after a failed local attempt, and Temporal's
-      // failure converter does not hand nextRetryDelay to workflow code.
-      details: [{ nextRetryDelayMs: delayMs }],
-    });
   }
 
-  function nextDelayMs(result: SendResult, attempt: number, nowMs: number): number {
-    const retryAfter =
-      result.ok && (result.status === 429 || result.status === 503)
-        ? parseRetryAfter(result.headers['retry-after'], nowMs)
-        : undefined;
-    const delay = retryAfter ?? retryDelayMs(deps.retry, attempt);
-    return Math.min(delay, deps.retry.maxIntervalMs);
+  /**
+   * One attempt for a workflow: the summary on success (null when it had succeeded before, a
+   * repeated run), else a typed failure the workflow acts on (workflows/shared.ts FailureTypes).
+   */
+  async function sendDelivery(input: SendInput): Promise<AttemptSummary | null> {
+    const result = await classified(async () => {
+      if (input.test?.create)
+        await insertTestDelivery(deps.pool, input.test.create, input.deliveryId, input.owner);
+      return attempt(attemptInput(input));
+    });
+    if (result.kind === 'succeeded') return result.summary;
+    if (input.test && (result.kind === 'failed' || result.kind === 'gone')) return result.summary;
+    throw failureOf(result);
   }
 
   /**
    * A sync's requests at interval 0: one activity sends a chunk of deliveries `concurrency` at a
    * time, so the Temporal server records one activity per chunk instead of one per entity
-   * (docs/performance.md). A receiver's failure is reported, not thrown: the sync hands that
-   * delivery to its own workflow. An inactive or deleted webhook stops the chunk (the rest stays
-   * `unsent`). Herald's own trouble is thrown once every lane has stopped; the retry skips the
-   * deliveries that succeeded meanwhile.
+   * (docs/performance.md). A receiver's failure is reported with its attempt, for the sync to
+   * hand the delivery over. An inactive or deleted webhook stops the chunk (the rest stays
+   * `unsent`). A cancellation (the sync paused or cancelled) stops new requests; the ones under
+   * way finish and are recorded first. Herald's own trouble is thrown once every lane has
+   * stopped; the retry skips what succeeded meanwhile (the gate says so).
    */
   async function sendSyncChunk(input: {
     deliveryIds: string[];
     concurrency: number;
+    owner?: string;
+    maxAttempts?: number;
+    retry?: RetrySettings;
   }): Promise<SyncOutcome[]> {
+    const ctx = Context.current();
     const outcomes: SyncOutcome[] = input.deliveryIds.map(() => 'unsent');
     let next = 0;
     let stop = false;
     let trouble: unknown;
     async function lane(): Promise<void> {
-      while (!stop && next < input.deliveryIds.length) {
+      while (!stop && !ctx.cancellationSignal.aborted && next < input.deliveryIds.length) {
         const i = next++;
         try {
-          await sendDelivery({ deliveryId: input.deliveryIds[i] });
-          outcomes[i] = 'sent';
+          const result = await classified(() =>
+            attempt(attemptInput({ ...input, deliveryId: input.deliveryIds[i], keepOnHold: true })),
+          );
+          outcomes[i] = syncOutcome(result, input.owner !== undefined);
+          if (outcomes[i] === 'inactive' || outcomes[i] === 'cancelled') stop = true;
         } catch (err) {
-          const type = err instanceof ApplicationFailure ? err.type : undefined;
-          if (type === FailureTypes.attemptFailed) outcomes[i] = 'failed';
-          else {
-            stop = true;
-            if (type === FailureTypes.webhookInactive) outcomes[i] = 'inactive';
-            else if (type === FailureTypes.deliveryCancelled) outcomes[i] = 'cancelled';
-            else trouble = err;
-          }
+          stop = true;
+          trouble = err;
         }
-        Context.current().heartbeat();
+        ctx.heartbeat();
       }
     }
     await Promise.all(Array.from({ length: Math.min(input.concurrency, input.deliveryIds.length) }, lane));
     if (trouble) throw trouble;
+    if (ctx.cancellationSignal.aborted) throw new CancelledFailure('the sync stopped this chunk');
     return outcomes;
   }
 
-  /** After the retry policy gave up: the delivery is failed and the webhook maybe disabled. */
+  /**
+   * After the retry policy gave up, or Herald could not complete the delivery: the delivery is
+   * failed with its reason. `disableWebhook` (the receiver's failure; workflows from before say
+   * nothing, and meant it) also disables the webhook if it had no success since the delivery's
+   * first attempt.
+   */
   async function failDeliveryActivity(input: {
     deliveryId: string;
     reason: string;
+    disableWebhook?: boolean;
   }): Promise<{ webhookDisabled: boolean }> {
+    const disable = input.disableWebhook ?? true;
     const webhookDisabled = await failDelivery(
       deps.pool,
       input.deliveryId,
-      `Disabled after a delivery failed every retry with no success in between: ${input.reason}`,
+      disable ? `Failed every retry: ${input.reason}` : input.reason,
+      disable
+        ? `Disabled after a delivery failed every retry with no success in between: ${input.reason}`
+        : null,
     );
     deps.metrics.deliveries.inc({ outcome: 'failed' });
     return { webhookDisabled };
@@ -245,29 +146,129 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   return { sendDelivery, sendSyncChunk, failDelivery: failDeliveryActivity };
 }
 
-/** The signed request for one attempt: the envelope, the webhook's headers and the signatures. */
-function buildRequest(ctx: DeliveryContext, timestamp: number) {
-  const body = JSON.stringify(buildEnvelope(ctx.event));
-  const headers: Record<string, string> = {
-    ...ctx.webhook.headers,
-    'user-agent': `Herald/${VERSION}`,
-    ...(ctx.webhook.method === 'POST' ? { 'content-type': 'application/json' } : {}),
-    ...signatureHeaders(ctx.webhook.signature, ctx.webhook.secrets, ctx.event.id, timestamp, body),
-  };
-  const url = ctx.webhook.method === 'GET' ? getRequestUrl(ctx.webhook.url, body) : ctx.webhook.url;
-  return { url, method: ctx.webhook.method, headers, body };
+/** Herald's own errors as typed failures: data errors are final, anything else is Herald's trouble. */
+export async function classified<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw err;
+    const e = err as Error & { code?: string };
+    if (isDataError(e)) {
+      throw ApplicationFailure.nonRetryable(
+        `The attempt could not be recorded: ${e.message} (SQLSTATE ${e.code})`,
+        FailureTypes.dataError,
+      );
+    }
+    throw ApplicationFailure.create({
+      type: FailureTypes.heraldUnavailable,
+      message: e.message || String(err),
+      cause: e instanceof Error ? e : undefined,
+    });
+  }
 }
 
-function summarize(a: AttemptRecord): AttemptSummary {
-  return {
-    id: a.id,
-    deliveryId: a.deliveryId,
-    outcome: a.outcome,
-    attemptNumber: a.attemptNumber,
-    startedAt: a.startedAt.toISOString(),
-    durationMs: a.durationMs,
-    responseStatus: a.response?.status ?? null,
-    responseBody: a.response?.body.slice(0, 2048) ?? null,
-    error: a.error ?? null,
-  };
+/** The failure a workflow gets for an attempt that did not succeed. */
+function failureOf(result: Exclude<AttemptResult, { kind: 'succeeded' }>): ApplicationFailure {
+  if (result.kind === 'gone') {
+    return ApplicationFailure.create({
+      type: FailureTypes.webhookInactive,
+      message: 'the endpoint answered 410 Gone',
+      nonRetryable: true,
+      details: [{ attemptCount: result.summary.attemptNumber }],
+    });
+  }
+  if (result.kind === 'failed') {
+    const details: AttemptFailedDetails = {
+      attemptNumber: result.attemptNumber,
+      nextRetryDelayMs: result.nextRetryDelayMs,
+      final: result.final,
+    };
+    return ApplicationFailure.create({
+      type: FailureTypes.attemptFailed,
+      message: result.message,
+      nonRetryable: result.final,
+      nextRetryDelay: result.final ? undefined : result.nextRetryDelayMs,
+      // Also as a detail: the workflow waits this long after a failed local attempt, and Temporal's
+      // failure converter does not hand nextRetryDelay to workflow code.
+      details: [details],
+    });
+  }
+  switch (result.verdict) {
+    case 'inactive':
+      return ApplicationFailure.create({
+        type: FailureTypes.webhookInactive,
+        message: `webhook is ${result.webhookStatus}`,
+        nonRetryable: true,
+        details: [{ attemptCount: result.attemptCount }],
+      });
+    case 'exhausted':
+    case 'handed-over': {
+      const details: AttemptFailedDetails = {
+        attemptNumber: result.attemptCount,
+        nextRetryDelayMs: result.nextRetryDelayMs,
+        final: result.verdict === 'exhausted',
+      };
+      return ApplicationFailure.create({
+        type: FailureTypes.attemptFailed,
+        message:
+          result.verdict === 'exhausted'
+            ? `every allowed attempt was made (${result.attemptCount})`
+            : 'the last attempt failed',
+        nonRetryable: true,
+        details: [details],
+      });
+    }
+    default:
+      return ApplicationFailure.nonRetryable(
+        result.verdict === 'missing'
+          ? 'the delivery was not found'
+          : result.verdict === 'not-owner'
+            ? 'another workflow owns the delivery'
+            : 'the delivery was cancelled',
+        FailureTypes.deliveryCancelled,
+      );
+  }
+}
+
+/** A chunk's outcome for one delivery; `handOvers` false for syncs from before hand-overs kept their backoff. */
+function syncOutcome(result: AttemptResult, handOvers: boolean): SyncOutcome {
+  switch (result.kind) {
+    case 'succeeded':
+      return 'sent';
+    case 'gone':
+      return 'inactive';
+    case 'failed':
+      return handOvers
+        ? {
+            failed: {
+              attemptsMade: result.attemptNumber,
+              retryDelayMs: result.nextRetryDelayMs,
+              lastError: result.message,
+            },
+          }
+        : 'failed';
+    default:
+      switch (result.verdict) {
+        case 'done':
+          return 'sent';
+        case 'inactive':
+          return 'inactive';
+        case 'handed-over':
+        case 'exhausted':
+          return handOvers
+            ? {
+                failed: {
+                  attemptsMade: result.attemptCount,
+                  retryDelayMs: result.nextRetryDelayMs,
+                  lastError: 'the last attempt failed',
+                },
+              }
+            : 'failed';
+        case 'not-owner':
+          // Its own delivery workflow took it over after an earlier run of this chunk handed it over.
+          return 'handedOver';
+        default:
+          return 'cancelled';
+      }
+  }
 }

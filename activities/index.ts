@@ -1,4 +1,5 @@
 import { createDeliveryActivities, type DeliveryActivityDeps } from './delivery';
+import { createReleaseActivities } from './release';
 import { createRetentionActivities } from './retention';
 import { createSyncActivities } from './sync';
 
@@ -8,10 +9,13 @@ export type ActivityDeps = DeliveryActivityDeps;
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeliveryActivities(deps),
+    ...createReleaseActivities(deps),
     ...createSyncActivities(deps),
     ...createRetentionActivities(deps),
   };
 }
 
 export type HeraldActivities = ReturnType<typeof createActivities>;
-export type { AttemptSummary, SendInput } from './delivery';
+export type { AttemptSummary } from './attempt';
+export type { SendInput, SyncOutcome } from './delivery';
+export type { ReleaseBatch, ReleaseOutcome } from './release';

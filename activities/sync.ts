@@ -1,5 +1,6 @@
 import { inTransaction, type Pool } from '../src/db/pool';
 import { getApplication } from '../src/db/queries/applications';
+import { cancelUnsentSyncDeliveries as cancelUnsent } from '../src/db/queries/deliveries';
 import {
   countVisibleEntities,
   type SyncCursor,
@@ -30,6 +31,8 @@ export interface SyncProgress {
   total: number | null;
   sent: number;
   failed: number;
+  /** The workflow's count of its progress writes: a late write never overwrites a newer one. */
+  revision?: number;
 }
 
 /** What the sync workflow needs from the database: counting, paging and mirroring progress. */
@@ -82,5 +85,10 @@ export function createSyncActivities(deps: SyncActivityDeps) {
     await saveSyncProgress(deps.pool, progress);
   }
 
-  return { countSyncEntities, prepareSyncPage, recordSyncProgress };
+  /** A cancelled sync: the deliveries it wrote and has not sent end as cancelled. */
+  async function cancelUnsentSyncDeliveries(input: { syncId: string }): Promise<number> {
+    return cancelUnsent(deps.pool, input.syncId);
+  }
+
+  return { countSyncEntities, prepareSyncPage, recordSyncProgress, cancelUnsentSyncDeliveries };
 }

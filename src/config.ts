@@ -48,7 +48,8 @@ const envSchema = z.object({
   HERALD_RETRY_MAX_INTERVAL_MS: positiveInt(36_000_000),
   HERALD_RETRY_MAX_ATTEMPTS: positiveInt(10),
   HERALD_SYNC_CONCURRENCY: positiveInt(16),
-  HERALD_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().positive().optional(),
+  HERALD_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(100),
+  HERALD_OUTAGE_MAX_MS: positiveInt(24 * 60 * 60 * 1000),
   HERALD_SYNC_HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
   HERALD_RETENTION_DAYS: positiveInt(30),
   HERALD_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
@@ -72,8 +73,10 @@ export interface Config {
   requestTimeoutMs: number;
   retry: { initialMs: number; backoff: number; maxIntervalMs: number; maxAttempts: number };
   syncConcurrency: number;
-  /** Workflows a worker keeps in memory between their tasks; unset, the SDK sizes it from the heap. */
-  workerCachedWorkflows: number | undefined;
+  /** Workflows a worker keeps in memory between their tasks (0: none, every task replays its history). */
+  workerCachedWorkflows: number;
+  /** How long a delivery waits out Herald's own trouble (PostgreSQL unreachable, ...) before it fails. */
+  outageMaxMs: number;
   syncHistoryLimit: number;
   retentionDays: number;
   maxPayloadBytes: number;
@@ -120,6 +123,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     syncConcurrency: e.HERALD_SYNC_CONCURRENCY,
     workerCachedWorkflows: e.HERALD_WORKER_CACHED_WORKFLOWS,
+    outageMaxMs: e.HERALD_OUTAGE_MAX_MS,
     syncHistoryLimit: e.HERALD_SYNC_HISTORY_LIMIT,
     retentionDays: e.HERALD_RETENTION_DAYS,
     maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,

@@ -1,4 +1,5 @@
 // The worker's workflow bundle entry: every workflow Herald runs.
-export { deliveryWorkflow, pauseSignal, resumeSignal, testWorkflow } from './delivery';
+export { deliveryWorkflow, testWorkflow } from './delivery';
+export { releaseWorkflow } from './release';
 export { retentionWorkflow } from './retention';
 export { syncWorkflow } from './sync';

@@ -1,10 +1,15 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
+  defineUpdate,
+  isCancellation,
   ParentClosePolicy,
   patched,
   proxyActivities,
@@ -13,10 +18,16 @@ import {
   startChild,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { HeraldActivities } from '../activities';
+import type { HeraldActivities, SyncOutcome } from '../activities';
 import type { SyncCursor, SyncProgress, SyncScope } from '../activities/sync';
 import { deliveryWorkflow } from './delivery';
-import { FailureTypes, type RetryPolicySettings, SignalNames, workflowIds } from './shared';
+import {
+  type AttemptFailedDetails,
+  type DeliveryContinuation,
+  FailureTypes,
+  type RetryPolicySettings,
+  workflowIds,
+} from './shared';
 
 export interface SyncWorkflowInput {
   scope: SyncScope;
@@ -24,6 +35,8 @@ export interface SyncWorkflowInput {
   concurrency: number;
   retry: RetryPolicySettings;
   requestTimeoutMs: number;
+  /** Handed on to the delivery workflows of failed entities. */
+  outageMaxMs?: number;
   /** Continue as new once the history holds this many events (lower in tests). */
   historyLimit?: number;
   /** Carried across continue-as-new. */
@@ -34,74 +47,91 @@ export interface SyncWorkflowInput {
     failed: number;
     total: number;
     paused: boolean;
+    revision?: number;
   };
 }
 
-export const syncPauseSignal = defineSignal(SignalNames.pause);
-export const syncResumeSignal = defineSignal(SignalNames.resume);
-export const syncCancelSignal = defineSignal(SignalNames.cancel);
-/** Sent by the API when the webhook is resumed, so a sync waiting on it goes on at once. */
+/** Pause, resume and cancel: each answers with the progress it leads to, once PostgreSQL has it. */
+export const pauseSyncUpdate = defineUpdate<SyncProgress>('pauseSync');
+export const resumeSyncUpdate = defineUpdate<SyncProgress>('resumeSync');
+/** Answers once the sync has stopped: nothing of it is sent after the answer. */
+export const cancelSyncUpdate = defineUpdate<SyncProgress>('cancelSync');
+/** Sent by the webhook's release (workflows/release.ts) on resume, so a waiting sync goes on at once. */
 export const webhookResumedSignal = defineSignal('webhookResumed');
 export const progressQuery = defineQuery<SyncProgress & { index: number }>('progress');
+/** Syncs from before updates were paused, resumed and cancelled by these signals. */
+export const syncPauseSignal = defineSignal('pause');
+export const syncResumeSignal = defineSignal('resume');
+export const syncCancelSignal = defineSignal('cancel');
 
 const DEFAULT_HISTORY_LIMIT = 10_000;
 
 /** Patch id: syncs started before it send one activity per entity at interval 0, as they ran. */
 export const CHUNKED_SENDS = 'sync-chunked-sends';
 
+/** Patch id: syncs started before it leave their unsent deliveries as they are when cancelled. */
+export const CANCEL_UNSENT = 'sync-cancel-unsent';
+
 /** At interval 0, deliveries per chunk activity, in multiples of the sync's concurrency. */
 const CHUNK_ROUNDS = 4;
 
-function failureType(err: unknown): string | undefined {
-  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure
-    ? (err.cause.type ?? undefined)
-    : undefined;
+function failure(err: unknown): ApplicationFailure | undefined {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure ? err.cause : undefined;
 }
 
 /**
- * A full sync of everything the application may see, one `<type>.sync` request per entity. Pages
- * come from Postgres in keyset order; consecutive requests start at least `intervalMs` apart
- * (a workflow timer), or with interval 0 run `concurrency` at a time. A request that fails is
- * handed to a delivery workflow, which retries it by the delivery rules, and counts as failed
- * here. Pause, resume and cancel are signals; progress is a query, mirrored into Postgres.
+ * A full sync of everything the application may see, one `<type>.sync` request per entity
+ * (docs/lifecycle.md). Pages come from PostgreSQL in keyset order; consecutive requests start at
+ * least `intervalMs` apart (a workflow timer), or with interval 0 run `concurrency` at a time in
+ * chunk activities. A request the receiver fails is handed to the delivery's own workflow, with
+ * the backoff and the attempt it had, and counts as failed here. The workflow is the only writer
+ * of the sync's status after the API created it: pause, resume and cancel are updates, progress
+ * is mirrored into PostgreSQL (and readable as a query).
  */
 export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgress> {
-  const { countSyncEntities, prepareSyncPage, recordSyncProgress } = proxyActivities<HeraldActivities>({
-    startToCloseTimeout: '60s',
-    retry: { initialInterval: '1s', maximumInterval: '30s' },
-  });
+  const { countSyncEntities, prepareSyncPage, recordSyncProgress, cancelUnsentSyncDeliveries } =
+    proxyActivities<HeraldActivities>({
+      startToCloseTimeout: '60s',
+      retry: { initialInterval: '1s', maximumInterval: '30s' },
+    });
   const { sendDelivery } = proxyActivities<HeraldActivities>({
     startToCloseTimeout: input.requestTimeoutMs + 10_000,
     // A receiver's failure is not retried here: the request is handed to its own delivery workflow
-    // and the sync moves on. Only a lost attempt (a worker died mid-request) is tried again.
+    // and the sync moves on. Herald's own trouble (and a lost attempt) is tried again.
     retry: {
-      maximumAttempts: 3,
+      maximumInterval: '1m',
       nonRetryableErrorTypes: [
         FailureTypes.attemptFailed,
         FailureTypes.webhookInactive,
         FailureTypes.deliveryCancelled,
+        FailureTypes.dataError,
       ],
     },
   });
-
   const { sendSyncChunk } = proxyActivities<HeraldActivities>({
     // Each lane heartbeats after every request; a lost worker is noticed within one request's time.
     heartbeatTimeout: input.requestTimeoutMs + 10_000,
     startToCloseTimeout: CHUNK_ROUNDS * (input.requestTimeoutMs + 10_000),
-    retry: { maximumAttempts: 3 },
+    // A pause or cancel waits for the requests under way to finish and be recorded.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { maximumInterval: '1m' },
   });
+  const owner = workflowIds.sync(input.scope.syncId);
+  const sendAs = { owner, maxAttempts: input.retry.maxAttempts, retry: input.retry };
 
-  const state = input.state ?? {
-    after: null,
-    index: 0,
-    sent: 0,
-    failed: 0,
-    total: await countSyncEntities(input.scope),
-    paused: false,
-  };
+  const state = input.state ?? { after: null, index: 0, sent: 0, failed: 0, total: 0, paused: false };
+  let revision = state.revision ?? 0;
   let cancelled = false;
   let waiting = false;
   let webhookResumed = false;
+  let finished: SyncProgress | undefined;
+  /** The chunk activity under way: a pause or cancel stops it (and says so: a resume may follow at once). */
+  let chunk: { scope: CancellationScope; stopped: boolean } | undefined;
+  const stopChunk = () => {
+    if (!chunk) return;
+    chunk.stopped = true;
+    chunk.scope.cancel();
+  };
   const status = (): SyncProgress['status'] =>
     cancelled ? 'cancelled' : state.paused ? 'paused' : waiting ? 'waiting' : 'running';
   const progress = (): SyncProgress => ({
@@ -110,8 +140,46 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
     total: Math.max(state.total, state.index),
     sent: state.sent,
     failed: state.failed,
+    revision,
   });
+  /** Progress to write to PostgreSQL: each write gets the next revision (never a query: replay must count the same). */
+  const stamped = (): SyncProgress => ({ ...progress(), revision: ++revision });
+  const mirror = async (): Promise<SyncProgress> => {
+    const p = stamped();
+    await recordSyncProgress(p);
+    return p;
+  };
 
+  const ifRunning = () => {
+    if (finished) throw new Error(`the sync is ${finished.status}`);
+  };
+  setHandler(
+    pauseSyncUpdate,
+    async () => {
+      state.paused = true;
+      stopChunk();
+      return mirror();
+    },
+    { validator: ifRunning },
+  );
+  setHandler(
+    resumeSyncUpdate,
+    async () => {
+      state.paused = false;
+      return mirror();
+    },
+    { validator: ifRunning },
+  );
+  setHandler(
+    cancelSyncUpdate,
+    async () => {
+      cancelled = true;
+      stopChunk();
+      await condition(() => finished !== undefined);
+      return finished!;
+    },
+    { validator: ifRunning },
+  );
   setHandler(syncPauseSignal, () => {
     state.paused = true;
   });
@@ -125,30 +193,43 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
     webhookResumed = true;
   });
   setHandler(progressQuery, () => ({ ...progress(), index: state.index }));
+  // Counted once the handlers are set, so a pause asked for at once is not refused.
+  if (!input.state) state.total = await countSyncEntities(input.scope);
 
-  /** Blocks while the sync is paused, mirroring the pause into Postgres. */
+  /** Blocks while the sync is paused, mirroring the pause into PostgreSQL. */
   async function whilePaused(): Promise<void> {
     if (!state.paused || cancelled) return;
-    await recordSyncProgress(progress());
+    await recordSyncProgress(stamped());
     await condition(() => !state.paused || cancelled);
-    if (!cancelled) await recordSyncProgress(progress());
+    if (!cancelled) await recordSyncProgress(stamped());
   }
 
   /** The webhook is paused or disabled: waits (bounded) for it to be resumed. */
   async function waitForWebhook(waitMs: number): Promise<void> {
     waiting = true;
     webhookResumed = false;
-    await recordSyncProgress(progress());
+    await recordSyncProgress(stamped());
     await condition(() => webhookResumed || cancelled, waitMs);
     waiting = false;
   }
 
-  /** A request the receiver failed: counted here, and retried by a delivery workflow of its own. */
-  async function handOver(deliveryId: string): Promise<void> {
+  /**
+   * A request the receiver failed: counted here, and retried by a delivery workflow of its own,
+   * which waits the backoff the failed attempt chose and has the attempts left.
+   */
+  async function handOver(deliveryId: string, continueFrom?: DeliveryContinuation): Promise<void> {
     state.failed++;
     await startChild(deliveryWorkflow, {
       workflowId: workflowIds.delivery(deliveryId),
-      args: [{ deliveryId, retry: input.retry, requestTimeoutMs: input.requestTimeoutMs }],
+      args: [
+        {
+          deliveryId,
+          retry: input.retry,
+          requestTimeoutMs: input.requestTimeoutMs,
+          outageMaxMs: input.outageMaxMs,
+          continueFrom,
+        },
+      ],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
   }
@@ -159,11 +240,11 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
       await whilePaused();
       if (cancelled) return undefined;
       try {
-        const attempt = await sendDelivery({ deliveryId });
+        const attempt = await sendDelivery({ deliveryId, ...sendAs, keepOnHold: true });
         state.sent++;
         return attempt ? Date.parse(attempt.startedAt) : undefined;
       } catch (err) {
-        const type = failureType(err);
+        const type = failure(err)?.type;
         if (type === FailureTypes.webhookInactive) {
           // Wait for the webhook, then send this entity again.
           await waitForWebhook(waitMs);
@@ -173,7 +254,17 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
           cancelled = true; // the webhook was deleted
           return undefined;
         }
-        await handOver(deliveryId);
+        const details = failure(err)?.details?.[0] as AttemptFailedDetails | undefined;
+        await handOver(
+          deliveryId,
+          type === FailureTypes.attemptFailed && details
+            ? {
+                attemptsMade: details.attemptNumber,
+                retryDelayMs: details.nextRetryDelayMs,
+                lastError: failure(err)?.message,
+              }
+            : undefined,
+        );
         return Date.now();
       }
     }
@@ -187,11 +278,27 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
       for (let waitMs = 1_000; pending.length > 0; waitMs = Math.min(waitMs * 2, 60_000)) {
         await whilePaused();
         if (cancelled) return;
-        const outcomes = await sendSyncChunk({ deliveryIds: pending, concurrency: input.concurrency });
+        let outcomes: SyncOutcome[];
+        const current = { scope: new CancellationScope(), stopped: false };
+        chunk = current;
+        try {
+          outcomes = await current.scope.run(() =>
+            sendSyncChunk({ deliveryIds: pending, concurrency: input.concurrency, ...sendAs }),
+          );
+        } catch (err) {
+          // Stopped by a pause or cancel once its requests under way were recorded: the next run
+          // of this chunk sends the rest (the gate skips what was sent).
+          if (isCancellation(err) && current.stopped) continue;
+          throw err;
+        } finally {
+          chunk = undefined;
+        }
         const again: string[] = [];
         for (const [i, outcome] of outcomes.entries()) {
           if (outcome === 'sent') state.sent++;
+          else if (outcome === 'handedOver') state.failed++;
           else if (outcome === 'failed') await handOver(pending[i]);
+          else if (typeof outcome === 'object') await handOver(pending[i], outcome.failed);
           else if (outcome === 'cancelled')
             cancelled = true; // the webhook was deleted
           else again.push(pending[i]); // not sent because the webhook is not active: again later
@@ -203,7 +310,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
     }
   }
 
-  // Pages are sized so progress reaches Postgres about once a second at the chosen interval.
+  // Pages are sized so progress reaches PostgreSQL about once a second at the chosen interval.
   const pageSize =
     input.intervalMs > 0 ? Math.max(1, Math.min(100, Math.ceil(1_000 / input.intervalMs))) : 100;
   const historyLimit = input.historyLimit ?? DEFAULT_HISTORY_LIMIT;
@@ -216,7 +323,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
       after: state.after,
       firstIndex: state.index,
       limit: pageSize,
-      progress: progress(),
+      progress: stamped(),
     });
     if (page.deliveryIds.length === 0) break;
 
@@ -248,11 +355,15 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
 
     const info = workflowInfo();
     if (!cancelled && (info.historyLength >= historyLimit || info.continueAsNewSuggested)) {
-      await continueAsNew<typeof syncWorkflow>({ ...input, state });
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof syncWorkflow>({ ...input, state: { ...state, revision } });
     }
   }
 
-  const final: SyncProgress = { ...progress(), status: cancelled ? 'cancelled' : 'completed' };
+  if (cancelled && patched(CANCEL_UNSENT)) await cancelUnsentSyncDeliveries({ syncId: input.scope.syncId });
+  const final: SyncProgress = { ...stamped(), status: cancelled ? 'cancelled' : 'completed' };
   await recordSyncProgress(final);
+  finished = final;
+  await condition(allHandlersFinished);
   return final;
 }

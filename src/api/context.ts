@@ -4,7 +4,6 @@ import type { AttemptNotifications } from '../db/notifications';
 import type { Pool } from '../db/pool';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { Dispatcher } from '../temporal/dispatcher';
 import type { Authenticator } from './auth';
 
 /** What every router gets: injected, so tests build the API over their own database and server. */
@@ -12,7 +11,6 @@ export interface ApiContext {
   config: Config;
   pool: Pool;
   temporal: Client;
-  dispatcher: Dispatcher;
   logger: Logger;
   metrics: Metrics;
   notifications: AttemptNotifications;

@@ -12,7 +12,16 @@ export const KEY_SCOPES = [
   'events:publish',
 ] as const;
 export const ACTIONS = ['created', 'updated', 'deleted', 'test', 'sync'] as const;
-export const DELIVERY_STATUSES = ['pending', 'held', 'retrying', 'succeeded', 'failed', 'cancelled'] as const;
+/** A delivery's states; docs/lifecycle.md draws the transitions and names each one's writer. */
+export const DELIVERY_STATUSES = [
+  'pending',
+  'held',
+  'sending',
+  'retrying',
+  'succeeded',
+  'failed',
+  'cancelled',
+] as const;
 
 const name = z.string().trim().min(1).max(200);
 /** Entity types and ids: short, printable, no dots in types (the dot separates type and action). */
@@ -261,7 +270,16 @@ export const Attempt = z
       body: z.string(),
     }),
     response: z
-      .object({ status: z.number(), headers: z.record(z.string(), z.string()), body: z.string() })
+      .object({
+        status: z.number(),
+        headers: z.record(z.string(), z.string()),
+        body: z
+          .string()
+          .openapi({ description: 'The first 64 KiB the receiver answered, as `bodyEncoding` says' }),
+        bodyEncoding: z
+          .enum(['utf8', 'base64'])
+          .openapi({ description: '`utf8`: the bytes as text; `base64`: they are not UTF-8' }),
+      })
       .nullable(),
     error: z.object({ kind: z.string(), message: z.string() }).nullable(),
   })
@@ -276,9 +294,14 @@ export const Delivery = z
     status: z.enum(DELIVERY_STATUSES),
     attemptCount: z.number(),
     nextAttemptAt: z.string().nullable(),
+    failureReason: z.string().nullable().openapi({
+      description: "Why a failed delivery failed: the receiver's last answer, or Herald's own trouble",
+    }),
     createdAt: z.string(),
     updatedAt: z.string(),
-    workflowUrl: z.string(),
+    workflowUrl: z.string().nullable().openapi({
+      description: 'The Temporal workflow that owns the delivery; null while none does (pending, held)',
+    }),
   })
   .openapi('Delivery');
 export const DeliveryDetail = Delivery.extend({ payload: z.unknown(), attempts: z.array(Attempt) }).openapi(
@@ -295,6 +318,7 @@ export const TestResult = z
     durationMs: z.number(),
     responseStatus: z.number().nullable(),
     responseBody: z.string().nullable(),
+    responseBodyEncoding: z.enum(['utf8', 'base64']).nullable(),
     error: z.object({ kind: z.string(), message: z.string() }).nullable(),
   })
   .openapi('TestResult');

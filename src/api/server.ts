@@ -5,8 +5,6 @@ import { createPool } from '../db/pool';
 import type { Logger } from '../logger';
 import { createMetrics, registerStateGauges } from '../metrics';
 import { connectTemporalClient } from '../temporal/client';
-import { createDispatcher } from '../temporal/dispatcher';
-import { startRecoveryLoop } from '../temporal/recovery';
 import { ensureRetentionSchedule } from '../temporal/schedules';
 import { createApp } from './app';
 import { createAuthenticator } from './auth';
@@ -21,19 +19,17 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-/** Builds and starts the API process's parts: pool, Temporal client, recovery loop, HTTP server. */
+/** Builds and starts the API process's parts: pool, Temporal client, HTTP server. */
 export async function startApiServer(opts: {
   config: Config;
   databaseUrl: string;
   temporalAddress: string;
   adminToken: string;
   logger: Logger;
-  recovery?: { intervalMs: number; graceMs: number };
 }): Promise<ApiServer> {
   const { config, logger } = opts;
   const pool = createPool(opts.databaseUrl, 20);
   const temporal = await connectTemporalClient(config, opts.temporalAddress);
-  const dispatcher = createDispatcher({ client: temporal, pool, config, logger });
   // Not fatal: the API serves without it, and the next start of any API process tries again.
   await ensureRetentionSchedule(temporal, config, logger).catch((err) =>
     logger.warn({ err: (err as Error).message }, 'retention schedule not created'),
@@ -45,18 +41,11 @@ export async function startApiServer(opts: {
     config,
     pool,
     temporal,
-    dispatcher,
     logger,
     metrics,
     notifications,
     authenticate: createAuthenticator(pool, opts.adminToken),
   };
-  const recovery = startRecoveryLoop({
-    pool,
-    dispatcher,
-    logger,
-    ...(opts.recovery ?? { intervalMs: 10_000, graceMs: 15_000 }),
-  });
   const app = createApp(context);
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, () => resolve(s));
@@ -75,7 +64,6 @@ export async function startApiServer(opts: {
     port,
     context,
     async close() {
-      await recovery.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       // Streams never end by themselves; give requests in flight a moment, then cut the rest.

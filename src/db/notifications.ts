@@ -7,6 +7,9 @@ export interface AttemptNotice {
   webhookId: string;
   deliveryId: string;
   attemptId: string;
+  attemptNumber: number;
+  /** The workflow that made the attempt; null for workflows from before owners. */
+  workflowId: string | null;
   eventId: string;
   eventType: string;
   outcome: string;

@@ -17,7 +17,7 @@ export interface OutgoingRequest {
 }
 
 export type SendResult =
-  | { ok: true; status: number; headers: Record<string, string>; body: string; durationMs: number }
+  | { ok: true; status: number; headers: Record<string, string>; body: Buffer; durationMs: number }
   | { ok: false; kind: SendErrorKind; message: string; durationMs: number };
 
 class BlockedAddressError extends Error {
@@ -92,7 +92,7 @@ export function createHttpSender(opts: { allowedNetworks: Cidr[] }) {
             ok: true,
             status: res.statusCode ?? 0,
             headers: flattenHeaders(res.headers),
-            body: Buffer.concat(chunks).toString('utf8'),
+            body: Buffer.concat(chunks),
             durationMs: elapsed(),
           }),
         );

@@ -1,14 +1,20 @@
-import type { Client } from '@temporalio/client';
-import { SignalNames, workflowIds } from '../../workflows/shared';
+import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { deliveryWorkflow } from '../../workflows/delivery';
+import { type ReleaseWorkflowInput, releaseRequestedSignal, releaseWorkflow } from '../../workflows/release';
+import { workflowIds } from '../../workflows/shared';
+import { type SyncWorkflowInput, syncWorkflow } from '../../workflows/sync';
 import type { Config } from '../config';
 import type { Pool, PoolClient } from '../db/pool';
 import {
   claimDeliveriesToStart,
-  DELIVERIES_TO_START_CHANNEL,
+  type DeliveryToStart,
   markWorkflowsStarted,
+  WORKFLOWS_TO_START_CHANNEL,
 } from '../db/queries/deliveries';
+import { claimOutbox, deleteOutboxEntries, type OutboxEntry } from '../db/queries/outbox';
 import type { Logger } from '../logger';
-import { eachLimited, startDeliveryWorkflow, toRef } from './dispatcher';
+import { searchAttributes } from './search-attributes';
 
 /** Rows claimed per round trip, and workflow starts in flight at once. */
 const CLAIM_BATCH = 64;
@@ -18,14 +24,38 @@ const LEASE_SECONDS = 10;
 /** How often an idle starter looks without being woken (a missed notification, a lapsed lease). */
 const POLL_MS = 1_000;
 
+/** Runs fn over items with at most `limit` in flight, in order of start. */
+async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  });
+  await Promise.all(lanes);
+}
+
+/** Starting a workflow that exists already is harmless: false when it did. */
+async function started(start: Promise<unknown>): Promise<boolean> {
+  try {
+    await start;
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw err;
+  }
+}
+
 /**
- * Starts the workflows of new deliveries, inside each worker. The API commits an event with its
- * deliveries and answers 202 (or a resume releases held ones); a trigger NOTIFYs, and this loop
- * claims the rows (a lease: a worker that dies midway loses nothing), starts each workflow with eager start, so the server
- * answers with the first workflow task for this very worker (no matching, no poll, one history
- * write fewer per delivery: docs/performance.md), and marks the rows started.
+ * The one place Herald starts workflows from PostgreSQL, inside each worker (docs/lifecycle.md):
+ * - new deliveries: the API commits an event with its deliveries and answers 202; a trigger
+ *   NOTIFYs, and this loop claims the rows (a lease: a worker that dies midway loses nothing),
+ *   starts `delivery:<id>` with eager start, so the server answers with the first workflow task
+ *   for this very worker (no matching, no poll, one history write fewer: docs/performance.md),
+ *   and marks the rows owned by their workflow;
+ * - the workflow outbox: a sync to start (`sync:<id>`), a resume's release to start or signal
+ *   (`release:<webhookId>`), committed by the API with the request's own rows.
+ * Workflow inputs take this worker's configuration (retry policy, timeouts, limits).
  */
-export function startDeliveryStarter(deps: {
+export function startWorkflowStarter(deps: {
   pool: Pool;
   /** A client on the worker's own connection: eager start needs the worker to share it. */
   client: Client;
@@ -34,6 +64,8 @@ export function startDeliveryStarter(deps: {
   /** False once the worker is shutting down: a start would hand it a task it cannot take. */
   accepting: () => boolean;
 }): { stop(): Promise<void> } {
+  const { client, config } = deps;
+  const taskQueue = config.temporal.taskQueue;
   let stopped = false;
   let woken = false;
   let wake: () => void = () => {};
@@ -49,44 +81,125 @@ export function startDeliveryStarter(deps: {
   let listener: PoolClient | undefined;
   async function listen(): Promise<void> {
     if (listener || stopped) return;
-    const client = await deps.pool.connect();
-    client.on('notification', () => {
+    const c = await deps.pool.connect();
+    c.on('notification', () => {
       woken = true;
       wake();
     });
-    client.once('error', () => {
+    c.once('error', () => {
       // Reconnect on the next idle round; polling covers the gap.
-      if (listener === client) listener = undefined;
-      client.release(true);
+      if (listener === c) listener = undefined;
+      c.release(true);
     });
-    await client.query(`LISTEN ${DELIVERIES_TO_START_CHANNEL}`);
-    listener = client;
+    await c.query(`LISTEN ${WORKFLOWS_TO_START_CHANNEL}`);
+    listener = c;
   }
 
-  /** One batch; returns how many rows it claimed. */
-  async function startBatch(): Promise<number> {
-    const claimed = await claimDeliveriesToStart(deps.pool, CLAIM_BATCH, LEASE_SECONDS);
-    const started: string[] = [];
+  function startDelivery(row: DeliveryToStart): Promise<boolean> {
+    return started(
+      client.workflow.start(deliveryWorkflow, {
+        workflowId: workflowIds.delivery(row.id),
+        taskQueue,
+        // The delivery is new: a second start (a lapsed claim) is refused, and harmless.
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        args: [
+          {
+            deliveryId: row.id,
+            retry: config.retry,
+            requestTimeoutMs: config.requestTimeoutMs,
+            outageMaxMs: config.outageMaxMs,
+          },
+        ],
+        typedSearchAttributes: [
+          { key: searchAttributes.applicationId, value: row.application_id },
+          { key: searchAttributes.webhookId, value: row.webhook_id },
+          { key: searchAttributes.eventType, value: row.event_type },
+        ],
+        requestEagerStart: true,
+      }),
+    );
+  }
+
+  async function runEntry(entry: OutboxEntry): Promise<void> {
+    if (entry.kind === 'sync') {
+      const payload = entry.payload as Pick<SyncWorkflowInput, 'scope' | 'intervalMs'>;
+      await started(
+        client.workflow.start(syncWorkflow, {
+          workflowId: entry.workflowId,
+          taskQueue,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          args: [
+            {
+              ...payload,
+              concurrency: config.syncConcurrency,
+              retry: config.retry,
+              requestTimeoutMs: config.requestTimeoutMs,
+              outageMaxMs: config.outageMaxMs,
+              historyLimit: config.syncHistoryLimit,
+            },
+          ],
+          typedSearchAttributes: [
+            { key: searchAttributes.applicationId, value: payload.scope.applicationId },
+            { key: searchAttributes.webhookId, value: payload.scope.webhookId },
+          ],
+        }),
+      );
+    } else {
+      const payload = entry.payload as Pick<ReleaseWorkflowInput, 'webhookId' | 'applicationId'>;
+      // One release per webhook: a resume while it runs makes it look again (harmless if repeated).
+      await client.workflow.signalWithStart(releaseWorkflow, {
+        workflowId: entry.workflowId,
+        taskQueue,
+        signal: releaseRequestedSignal,
+        args: [
+          {
+            ...payload,
+            retry: config.retry,
+            requestTimeoutMs: config.requestTimeoutMs,
+            outageMaxMs: config.outageMaxMs,
+          },
+        ],
+        typedSearchAttributes: [
+          { key: searchAttributes.applicationId, value: payload.applicationId },
+          { key: searchAttributes.webhookId, value: payload.webhookId },
+        ],
+      });
+    }
+  }
+
+  /** One batch of each kind; returns whether a full batch suggests more is waiting. */
+  async function startBatch(): Promise<boolean> {
+    const [deliveries, entries] = await Promise.all([
+      claimDeliveriesToStart(deps.pool, CLAIM_BATCH, LEASE_SECONDS),
+      claimOutbox(deps.pool, CLAIM_BATCH, LEASE_SECONDS),
+    ]);
+    const startedIds: string[] = [];
+    const doneEntries: string[] = [];
     let failed: Error | undefined;
-    await eachLimited(claimed, STARTS_IN_FLIGHT, async (row) => {
+    await eachLimited([...entries, ...deliveries], STARTS_IN_FLIGHT, async (item) => {
       try {
-        if (!(await startDeliveryWorkflow(deps.client, deps.config, toRef(row), { eager: true }))) {
-          // Started before, its row not yet marked (a release racing the first start): the
-          // workflow may be waiting in the hold, and the release counts on this start to end it.
-          await deps.client.workflow.getHandle(workflowIds.delivery(row.id)).signal(SignalNames.resume);
+        if ('kind' in item) {
+          await runEntry(item);
+          doneEntries.push(item.id);
+        } else {
+          await startDelivery(item);
+          startedIds.push(item.id);
         }
-        started.push(row.id);
       } catch (err) {
         failed = err as Error;
       }
     });
-    if (started.length > 0) await markWorkflowsStarted(deps.pool, started);
+    if (startedIds.length > 0) await markWorkflowsStarted(deps.pool, startedIds);
+    await deleteOutboxEntries(deps.pool, doneEntries);
     if (failed)
       deps.logger.warn(
-        { failed: claimed.length - started.length, err: failed.message },
+        {
+          failed: deliveries.length + entries.length - startedIds.length - doneEntries.length,
+          err: failed.message,
+        },
         'workflow starts failed; retried when their claim lapses',
       );
-    return claimed.length;
+    return deliveries.length === CLAIM_BATCH || entries.length === CLAIM_BATCH;
   }
 
   const running = (async () => {
@@ -95,9 +208,9 @@ export function startDeliveryStarter(deps: {
       try {
         await listen();
         // A full batch means more may wait: go on without sleeping.
-        if ((await startBatch()) === CLAIM_BATCH) continue;
+        if (await startBatch()) continue;
       } catch (err) {
-        deps.logger.warn({ err: (err as Error).message }, 'starting delivery workflows failed; retrying');
+        deps.logger.warn({ err: (err as Error).message }, 'starting workflows failed; retrying');
       }
       if (!woken && !stopped) await idle();
     }

@@ -314,7 +314,9 @@ test('delete asks first, then removes the webhook', async () => {
   expect((await admin.get(`/v1/webhooks/${webhookId}`)).status).toBe(200);
 
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
-  // The confirmation takes the focus: Enter confirms.
+  // The confirmation takes the focus: Enter confirms. Pressed before the panel has rendered it,
+  // Enter would land on Delete again and do nothing (this test's old race, seen on busy machines).
+  await page.waitForFunction("document.activeElement?.textContent === 'Delete webhook'");
   await page.keyboard.press('Enter');
   await page.getByText('No webhooks yet.').waitFor();
   expect((await admin.get(`/v1/webhooks/${webhookId}`)).status).toBe(404);

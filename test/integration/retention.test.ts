@@ -109,9 +109,10 @@ test('old finished deliveries, their attempts and events left without deliveries
        SELECT 'evt_bulk_' || g, 'person.updated', 'updated', 'person', 'bulk-' || g, now() - interval '40 days'
          FROM generate_series(1, 1200) g RETURNING id
      ), dl AS (
-       INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, workflow_started,
+       INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, workflow_id,
                                attempt_count, created_at, updated_at)
-       SELECT 'dlv_' || substr(ev.id, 5), ev.id, w.id, w.application_id, 'person.updated', 'succeeded', true, 2,
+       SELECT 'dlv_' || substr(ev.id, 5), ev.id, w.id, w.application_id, 'person.updated', 'succeeded',
+              'delivery:dlv_' || substr(ev.id, 5), 2,
               now() - interval '40 days', now() - interval '40 days'
          FROM ev, webhooks w WHERE w.id = $1 RETURNING id
      )

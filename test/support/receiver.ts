@@ -15,7 +15,7 @@ export interface Reply {
   status?: number;
   delayMs?: number;
   headers?: Record<string, string>;
-  body?: string;
+  body?: string | Buffer;
   /** Destroy the socket without answering. */
   reset?: boolean;
 }

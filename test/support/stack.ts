@@ -54,6 +54,10 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     TEMPORAL_TASK_QUEUE: `herald-test-${randomBytes(4).toString('hex')}`,
     HERALD_METRICS_PORT: '0',
     LOG_LEVEL: 'silent',
+    // The no-cache project (jest.config.js) runs the suite with a worker that replays every task.
+    ...(process.env.HERALD_TEST_WORKER_CACHE
+      ? { HERALD_WORKER_CACHED_WORKFLOWS: process.env.HERALD_TEST_WORKER_CACHE }
+      : {}),
     ...overrides,
   };
 }
@@ -102,7 +106,6 @@ export async function startStack(
     temporalAddress: services.temporalAddress,
     adminToken,
     logger,
-    recovery: { intervalMs: 1_000, graceMs: 2_000 },
   });
   const pool = createPool(databaseUrl, 5);
   let running: { worker: Worker; done: Promise<void>; pool: Pool } | undefined;

@@ -19,6 +19,7 @@ export type DeliveryDetail = Out<typeof schema.DeliveryDetail>;
 export const DELIVERY_STATUSES: DeliveryStatus[] = [
   'pending',
   'held',
+  'sending',
   'retrying',
   'succeeded',
   'failed',
@@ -29,6 +30,7 @@ export interface AttemptNotice {
   webhookId: string;
   deliveryId: string;
   attemptId: string;
+  attemptNumber: number;
   eventId: string;
   eventType: string;
   outcome: string;
@@ -36,7 +38,7 @@ export interface AttemptNotice {
   responseStatus: number | null;
   startedAt: string;
   durationMs: number;
-  workflowUrl: string;
+  workflowUrl: string | null;
 }
 export interface List<T> {
   data: T[];

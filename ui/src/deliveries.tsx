@@ -17,7 +17,7 @@ const SHOWN = 50;
 function merge(rows: Delivery[], n: AttemptNotice, filter: string): Delivery[] {
   const i = rows.findIndex((r) => r.id === n.deliveryId);
   if (i >= 0) {
-    const row = { ...rows[i], status: n.deliveryStatus, attemptCount: rows[i].attemptCount + 1 };
+    const row = { ...rows[i], status: n.deliveryStatus, attemptCount: n.attemptNumber };
     return rows.map((r, j) => (j === i ? row : r));
   }
   if (filter && filter !== n.deliveryStatus) return rows;
@@ -27,8 +27,9 @@ function merge(rows: Delivery[], n: AttemptNotice, filter: string): Delivery[] {
     eventId: n.eventId,
     eventType: n.eventType,
     status: n.deliveryStatus,
-    attemptCount: 1,
+    attemptCount: n.attemptNumber,
     nextAttemptAt: null,
+    failureReason: null,
     createdAt: n.startedAt,
     updatedAt: n.startedAt,
     workflowUrl: n.workflowUrl,
@@ -251,7 +252,11 @@ function DeliveryView({ id, webhookId, version }: { id: string; webhookId: strin
                           headers={a.response.headers}
                           label={`Response headers of attempt ${a.attemptNumber}`}
                         />
-                        <pre>{pretty(a.response.body) || '(empty)'}</pre>
+                        <pre>
+                          {a.response.bodyEncoding === 'base64'
+                            ? `(not UTF-8; base64) ${a.response.body}`
+                            : pretty(a.response.body) || '(empty)'}
+                        </pre>
                       </>
                     ) : (
                       <p class="error">

@@ -1,12 +1,10 @@
 import { Router } from 'express';
-import { workflowIds } from '../../../workflows/shared';
 import {
   getDelivery,
   getDeliveryWithAttempts,
   insertRedelivery,
   listDeliveries,
 } from '../../db/queries/delivery-log';
-import { getWebhook } from '../../db/queries/webhooks';
 import { buildEnvelope } from '../../delivery/envelope';
 import { NotFoundError } from '../../errors';
 import { newId } from '../../ids';
@@ -20,9 +18,10 @@ export function deliveriesRouter(ctx: ApiContext): Router {
   const router = Router();
   const route = routeDefiner(router, ctx.authenticate);
   const tag = 'Deliveries';
-  const withLink = <T extends { id: string }>(d: T) => ({
+  /** Links to the workflow that owns the delivery; none while nobody does (pending or held). */
+  const withLink = <T extends { workflowId: string | null }>({ workflowId, ...d }: T) => ({
     ...d,
-    workflowUrl: workflowUrl(ctx.config, workflowIds.delivery(d.id)),
+    workflowUrl: workflowId ? workflowUrl(ctx.config, workflowId) : null,
   });
 
   route(
@@ -58,10 +57,8 @@ export function deliveriesRouter(ctx: ApiContext): Router {
       const webhook = await webhookFor(ctx, principal, params.id);
       // Subscribe (and so LISTEN) before answering, so no attempt falls between the two.
       const unsubscribe = await ctx.notifications.subscribe(webhook.id, (notice) => {
-        const data = {
-          ...notice,
-          workflowUrl: workflowUrl(ctx.config, workflowIds.delivery(notice.deliveryId)),
-        };
+        const { workflowId, ...rest } = notice;
+        const data = { ...rest, workflowUrl: workflowId ? workflowUrl(ctx.config, workflowId) : null };
         res.write(`id: ${notice.attemptId}\nevent: attempt\ndata: ${JSON.stringify(data)}\n\n`);
       });
       res.writeHead(200, {
@@ -115,10 +112,8 @@ export function deliveriesRouter(ctx: ApiContext): Router {
     async ({ params, principal }) => {
       const original = await getDelivery(ctx.pool, params.id);
       assertOwns(principal, original?.applicationId, `Delivery ${params.id}`);
-      const webhook = await getWebhook(ctx.pool, original!.webhookId);
-      if (!webhook) throw new NotFoundError(`Webhook ${original!.webhookId}`);
-      const status = webhook.status === 'active' ? 'pending' : 'held';
-      const row = await insertRedelivery(ctx.pool, newId('dlv'), original!, status);
+      const row = await insertRedelivery(ctx.pool, newId('dlv'), original!);
+      if (!row) throw new NotFoundError(`Webhook ${original!.webhookId}`);
       const { applicationId: _a, ...view } = (await getDelivery(ctx.pool, row.id))!;
       return withLink(view);
     },

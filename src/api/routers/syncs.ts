@@ -1,18 +1,20 @@
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
-import type { SyncProgress } from '../../../activities/sync';
 import { workflowIds } from '../../../workflows/shared';
-import type { syncWorkflow } from '../../../workflows/sync';
+import { cancelSyncUpdate, pauseSyncUpdate, resumeSyncUpdate } from '../../../workflows/sync';
+import { inTransaction } from '../../db/pool';
 import * as syncs from '../../db/queries/syncs';
 import { ConflictError, UnavailableError } from '../../errors';
 import { newId } from '../../ids';
-import { searchAttributes } from '../../temporal/search-attributes';
 import { withTimeout } from '../../with-timeout';
 import { assertOwns, type Principal } from '../auth';
 import { type ApiContext, workflowUrl } from '../context';
 import { routeDefiner } from '../route';
 import { ListQuery, listOf, Sync, SyncStart } from '../schemas';
 import { webhookFor } from './webhooks';
+
+/** A pause or resume answers within a workflow task; a cancel waits for the requests under way. */
+const UPDATE_TIMEOUT_MS = 30_000;
 
 export function syncsRouter(ctx: ApiContext): Router {
   const router = Router();
@@ -31,21 +33,6 @@ export function syncsRouter(ctx: ApiContext): Router {
     finishedAt: s.finishedAt?.toISOString() ?? null,
     workflowUrl: workflowUrl(ctx.config, workflowIds.sync(s.id)),
   });
-
-  /**
-   * An active sync's numbers straight from its workflow's progress query; Postgres (mirrored about
-   * once a second) answers when Temporal does not, or once the sync has finished.
-   */
-  async function live(sync: syncs.SyncRow): Promise<syncs.SyncRow> {
-    if (!syncs.ACTIVE_SYNC_STATUSES.includes(sync.status)) return sync;
-    try {
-      const handle = ctx.temporal.workflow.getHandle(workflowIds.sync(sync.id));
-      const p = await withTimeout(handle.query<SyncProgress>('progress'), 2_000);
-      return { ...sync, status: p.status, total: p.total, sent: p.sent, failed: p.failed };
-    } catch {
-      return sync;
-    }
-  }
 
   async function syncFor(p: Principal, id: string) {
     const sync = await syncs.getSync(ctx.pool, id);
@@ -66,44 +53,26 @@ export function syncsRouter(ctx: ApiContext): Router {
     },
     async ({ params, body, principal }) => {
       const webhook = await webhookFor(ctx, principal, params.id);
-      const sync = await syncs.insertSync(ctx.pool, {
-        id: newId('sync'),
+      const id = newId('sync');
+      const scope = {
+        syncId: id,
         webhookId: webhook.id,
         applicationId: webhook.applicationId,
         entityTypes: body.entityTypes ?? [],
-      });
+      };
+      // The row and its outbox entry in one commit; a worker starts `sync:<id>` (src/temporal/starter.ts).
+      const sync = await inTransaction(ctx.pool, (client) =>
+        syncs.insertSync(
+          client,
+          { ...scope, id },
+          {
+            workflowId: workflowIds.sync(id),
+            payload: { scope, intervalMs: webhook.syncIntervalMs },
+          },
+        ),
+      );
       if (!sync)
         throw new ConflictError('A sync of this webhook is already running; pause, resume or cancel it.');
-      try {
-        await ctx.temporal.workflow.start<typeof syncWorkflow>('syncWorkflow', {
-          workflowId: workflowIds.sync(sync.id),
-          taskQueue: ctx.config.temporal.taskQueue,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [
-            {
-              scope: {
-                syncId: sync.id,
-                webhookId: webhook.id,
-                applicationId: webhook.applicationId,
-                entityTypes: sync.entityTypes,
-              },
-              intervalMs: webhook.syncIntervalMs,
-              concurrency: ctx.config.syncConcurrency,
-              retry: ctx.config.retry,
-              requestTimeoutMs: ctx.config.requestTimeoutMs,
-              historyLimit: ctx.config.syncHistoryLimit,
-            },
-          ],
-          typedSearchAttributes: [
-            { key: searchAttributes.applicationId, value: webhook.applicationId },
-            { key: searchAttributes.webhookId, value: webhook.id },
-          ],
-        });
-      } catch (err) {
-        await syncs.deleteSync(ctx.pool, sync.id);
-        ctx.logger.warn({ err: (err as Error).message }, 'sync workflow start failed');
-        throw new UnavailableError('The sync could not be started; try again.');
-      }
       return view(sync);
     },
   );
@@ -134,14 +103,13 @@ export function syncsRouter(ctx: ApiContext): Router {
       access: 'webhooks:read',
       response: Sync,
     },
-    async ({ params, principal }) => view(await live(await syncFor(principal, params.syncId))),
+    async ({ params, principal }) => view(await syncFor(principal, params.syncId)),
   );
 
-  // Pause, resume and cancel: a signal to the workflow, which owns the state. Repeating one is
-  // harmless; only a finished sync refuses (409). The new status is written at once so that reads
-  // from Postgres show it before the workflow mirrors it.
-  const transitions = { pause: 'paused', resume: 'running', cancel: 'cancelled' } as const;
-  for (const [action, to] of Object.entries(transitions) as [keyof typeof transitions, syncs.SyncStatus][]) {
+  // Pause, resume and cancel: updates of the workflow, which owns the sync's state and answers
+  // with its progress once PostgreSQL has it (a cancel, once the sync has stopped).
+  const actions = { pause: pauseSyncUpdate, resume: resumeSyncUpdate, cancel: cancelSyncUpdate };
+  for (const [action, update] of Object.entries(actions)) {
     route(
       {
         method: 'post',
@@ -153,12 +121,24 @@ export function syncsRouter(ctx: ApiContext): Router {
       },
       async ({ params, principal }) => {
         const sync = await syncFor(principal, params.syncId);
-        if (!syncs.ACTIVE_SYNC_STATUSES.includes(sync.status)) {
-          throw new ConflictError(`The sync is ${sync.status}; it cannot ${action}.`);
+        const finished = () => new ConflictError(`The sync is ${sync.status}; it cannot ${action}.`);
+        if (!syncs.ACTIVE_SYNC_STATUSES.includes(sync.status)) throw finished();
+        try {
+          const handle = ctx.temporal.workflow.getHandle(workflowIds.sync(sync.id));
+          await withTimeout(handle.executeUpdate(update), UPDATE_TIMEOUT_MS);
+        } catch (err) {
+          const now = (await syncs.getSync(ctx.pool, sync.id))!;
+          if (!syncs.ACTIVE_SYNC_STATUSES.includes(now.status)) {
+            throw new ConflictError(`The sync is ${now.status}; it cannot ${action}.`);
+          }
+          ctx.logger.warn({ syncId: sync.id, action, err: (err as Error).message }, 'sync update failed');
+          throw new UnavailableError(
+            err instanceof WorkflowNotFoundError
+              ? 'The sync is starting; try again in a moment.'
+              : `The sync did not answer; try again.`,
+          );
         }
-        await ctx.temporal.workflow.getHandle(workflowIds.sync(sync.id)).signal(action);
-        await syncs.saveSyncProgress(ctx.pool, { ...sync, syncId: sync.id, status: to });
-        return view({ ...(await live(sync)), status: to });
+        return view((await syncs.getSync(ctx.pool, sync.id))!);
       },
     );
   }

@@ -1,13 +1,12 @@
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { Router } from 'express';
 import type { AttemptSummary } from '../../../activities';
-import type { testWorkflow } from '../../../workflows/delivery';
+import { testWorkflow } from '../../../workflows/delivery';
 import { workflowIds } from '../../../workflows/shared';
 import type { Config } from '../../config';
 import { inTransaction } from '../../db/pool';
 import { getApplication } from '../../db/queries/applications';
 import { getEntity } from '../../db/queries/entities';
-import { insertEventWithDeliveries } from '../../db/queries/events';
 import * as hooks from '../../db/queries/webhooks';
 import { blockedReason, ipLiteral } from '../../delivery/address-policy';
 import { redactHeaders } from '../../delivery/envelope';
@@ -82,23 +81,10 @@ export function webhooksRouter(ctx: ApiContext): Router {
   const router = Router();
   const route = routeDefiner(router, ctx.authenticate);
   const tag = 'Webhooks';
-  const log = (what: string) => (err: Error) => ctx.logger.warn({ err: err.message }, what);
-
-  async function pause(webhook: hooks.WebhookRow) {
-    const paused = await hooks.setWebhookStatus(ctx.pool, webhook.id, 'paused');
-    ctx.dispatcher
-      .pauseRetrying(webhook.id)
-      .catch(log('pausing retries failed; the attempts will hold when they fire'));
-    return paused!;
-  }
-  async function resume(webhook: hooks.WebhookRow) {
-    const active = await hooks.setWebhookStatus(ctx.pool, webhook.id, 'active');
-    ctx.dispatcher
-      .releaseHeld(webhook.id)
-      .catch(log('releasing held deliveries failed; recovery will retry'));
-    ctx.dispatcher.wakeSync(webhook.id).catch(log('waking the sync failed; it checks again by itself'));
-    return active!;
-  }
+  const pause = async (webhook: hooks.WebhookRow) => (await hooks.pauseWebhook(ctx.pool, webhook.id))!;
+  // The webhook and its release (through the outbox) in one commit: see hooks.resumeWebhook.
+  const resume = async (webhook: hooks.WebhookRow) =>
+    (await inTransaction(ctx.pool, (client) => hooks.resumeWebhook(client, webhook.id)))!;
 
   route(
     {
@@ -203,10 +189,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     },
     async ({ params, principal, res }) => {
       const webhook = await webhookFor(ctx, principal, params.id);
-      const cancelled = await inTransaction(ctx.pool, (client) => hooks.deleteWebhook(client, webhook.id));
-      ctx.dispatcher
-        .cancelAll(cancelled)
-        .catch(log('cancelling workflows failed; they cancel themselves on their next attempt'));
+      await inTransaction(ctx.pool, (client) => hooks.deleteWebhook(client, webhook.id));
       res.status(204).end();
       return undefined;
     },
@@ -269,33 +252,32 @@ export function webhooksRouter(ctx: ApiContext): Router {
       const webhook = await webhookFor(ctx, principal, params.id);
       const entity = await testSubject(ctx, principal, webhook.applicationId);
       const attemptId = newId('att');
-      const deliveryId = newId('dlv');
-      await inTransaction(ctx.pool, (client) =>
-        insertEventWithDeliveries(client, {
-          type: 'webhook.test',
-          action: 'test',
-          entityType: entity.type,
-          entityId: entity.id,
-          data: entity.data,
-          scopes: [],
-          target: { webhookId: webhook.id, applicationId: webhook.applicationId, deliveryId },
-        }),
-      );
-      const result: AttemptSummary | null = await ctx.temporal.workflow.execute<typeof testWorkflow>(
-        'testWorkflow',
-        {
-          workflowId: workflowIds.test(webhook.id, attemptId),
-          taskQueue: ctx.config.temporal.taskQueue,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          workflowExecutionTimeout: '30s',
-          args: [{ deliveryId, attemptId, requestTimeoutMs: ctx.config.requestTimeoutMs }],
-          typedSearchAttributes: [
-            { key: searchAttributes.applicationId, value: webhook.applicationId },
-            { key: searchAttributes.webhookId, value: webhook.id },
-            { key: searchAttributes.eventType, value: 'webhook.test' },
-          ],
-        },
-      );
+      // The test's workflow writes its event and delivery (TestDelivery): a test that never
+      // started leaves nothing behind.
+      const result: AttemptSummary | null = await ctx.temporal.workflow.execute(testWorkflow, {
+        workflowId: workflowIds.test(webhook.id, attemptId),
+        taskQueue: ctx.config.temporal.taskQueue,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        workflowExecutionTimeout: '30s',
+        args: [
+          {
+            deliveryId: newId('dlv'),
+            attemptId,
+            requestTimeoutMs: ctx.config.requestTimeoutMs,
+            create: {
+              eventId: newId('evt'),
+              webhookId: webhook.id,
+              applicationId: webhook.applicationId,
+              entity,
+            },
+          },
+        ],
+        typedSearchAttributes: [
+          { key: searchAttributes.applicationId, value: webhook.applicationId },
+          { key: searchAttributes.webhookId, value: webhook.id },
+          { key: searchAttributes.eventType, value: 'webhook.test' },
+        ],
+      });
       const { attemptNumber: _n, ...attempt } = result!;
       return attempt;
     },

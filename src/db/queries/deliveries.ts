@@ -1,11 +1,29 @@
 import { type Pool, type PoolClient, prepared } from '../pool';
 
-export type DeliveryStatus = 'pending' | 'held' | 'retrying' | 'succeeded' | 'failed' | 'cancelled';
+/** docs/lifecycle.md draws these and names the one writer of each transition. */
+export type DeliveryStatus =
+  | 'pending'
+  | 'held'
+  | 'sending'
+  | 'retrying'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled';
 
-/** Everything one attempt needs, loaded in one round trip. */
+/** What the attempt gate (herald_begin_attempt, migration 006) decided. */
+export type GateVerdict =
+  | 'send'
+  | 'done'
+  | 'cancelled'
+  | 'missing'
+  | 'inactive'
+  | 'exhausted'
+  | 'handed-over'
+  | 'not-owner';
+
+/** Everything one attempt needs, loaded by the gate. */
 export interface DeliveryContext {
   deliveryId: string;
-  deliveryStatus: DeliveryStatus;
   attemptCount: number;
   applicationId: string;
   event: {
@@ -26,82 +44,79 @@ export interface DeliveryContext {
     secrets: string[];
     headers: Record<string, string>;
     status: 'active' | 'paused' | 'disabled';
-    deleted: boolean;
   };
 }
+
+export type GateResult =
+  | { verdict: 'send'; ctx: DeliveryContext }
+  | {
+      verdict: Exclude<GateVerdict, 'send'>;
+      attemptCount: number;
+      nextAttemptAt: Date | null;
+      webhookStatus: string | null;
+    };
 
 /**
- * Loads everything one attempt needs and takes a share lock on the webhook row until the caller's
- * transaction ends. A pause or disable takes the row's update lock, so it waits for every sender
- * that saw "active" to commit (each commits once its request has started), and every sender
- * after it sees the new status.
+ * The attempt gate, in the caller's transaction: decides whether this caller may send the
+ * delivery now and, if so, marks it `sending` and loads its context. The share lock it takes on the
+ * webhook row lasts until the caller commits (once its request has started): a pause or disable
+ * waits for every sender that saw "active", and every sender after it sees the new status.
  */
-export async function lockDeliveryContext(
+export async function beginAttempt(
   client: PoolClient,
-  deliveryId: string,
-): Promise<DeliveryContext | undefined> {
+  input: {
+    deliveryId: string;
+    owner: string | null;
+    maxAttempts: number | null;
+    test: boolean;
+    keepOnHold: boolean;
+  },
+): Promise<GateResult> {
   const { rows } = await client.query(
-    prepared(
-      'lock_delivery_context',
-      `SELECT d.id, d.status, d.attempt_count, d.application_id,
-              e.id AS event_id, e.type, e.action, e.entity_type, e.entity_id, e.data, e.sync, e.created_at,
-              w.id AS webhook_id, w.url, w.method, w.signature, w.headers, w.status AS webhook_status,
-              w.deleted_at IS NOT NULL AS deleted,
-              array_remove(ARRAY[w.secret,
-                CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END], NULL) AS secrets
-         FROM deliveries d
-         JOIN events e ON e.id = d.event_id
-         JOIN webhooks w ON w.id = d.webhook_id
-        WHERE d.id = $1
-          FOR SHARE OF w`,
-      [deliveryId],
-    ),
+    prepared('begin_attempt', 'SELECT * FROM herald_begin_attempt($1, $2, $3, $4, $5)', [
+      input.deliveryId,
+      input.owner,
+      input.maxAttempts,
+      input.test,
+      input.keepOnHold,
+    ]),
   );
   const r = rows[0];
-  if (!r) return undefined;
+  if (r.verdict !== 'send') {
+    return {
+      verdict: r.verdict,
+      attemptCount: r.attempt_count,
+      nextAttemptAt: r.next_attempt_at,
+      webhookStatus: r.webhook_status,
+    };
+  }
   return {
-    deliveryId: r.id,
-    deliveryStatus: r.status,
-    attemptCount: r.attempt_count,
-    applicationId: r.application_id,
-    event: {
-      id: r.event_id,
-      type: r.type,
-      action: r.action,
-      entityType: r.entity_type,
-      entityId: r.entity_id,
-      data: r.data,
-      sync: r.sync,
-      createdAt: r.created_at,
-    },
-    webhook: {
-      id: r.webhook_id,
-      url: r.url,
-      method: r.method,
-      signature: r.signature,
-      secrets: r.secrets,
-      headers: r.headers,
-      status: r.webhook_status,
-      deleted: r.deleted,
+    verdict: 'send',
+    ctx: {
+      deliveryId: input.deliveryId,
+      attemptCount: r.attempt_count,
+      applicationId: r.application_id,
+      event: {
+        id: r.event_id,
+        type: r.event_type,
+        action: r.action,
+        entityType: r.entity_type,
+        entityId: r.entity_id,
+        data: r.data,
+        sync: r.sync,
+        createdAt: r.event_created_at,
+      },
+      webhook: {
+        id: r.webhook_id,
+        url: r.url,
+        method: r.method,
+        signature: r.signature,
+        secrets: r.secrets,
+        headers: r.headers,
+        status: r.webhook_status,
+      },
     },
   };
-}
-
-export async function setDeliveryStatus(
-  db: Pool | PoolClient,
-  deliveryId: string,
-  status: DeliveryStatus,
-  onlyFrom?: DeliveryStatus[],
-): Promise<boolean> {
-  const { rowCount } = await db.query(
-    prepared(
-      'set_delivery_status',
-      `UPDATE deliveries SET status = $2, next_attempt_at = NULL, updated_at = now()
-        WHERE id = $1 AND ($3::text[] IS NULL OR status = ANY($3))`,
-      [deliveryId, status, onlyFrom ?? null],
-    ),
-  );
-  return (rowCount ?? 0) > 0;
 }
 
 export interface AttemptRecord {
@@ -113,12 +128,13 @@ export interface AttemptRecord {
   durationMs: number;
   outcome: 'succeeded' | 'failed' | 'blocked';
   request: { url: string; method: string; headers: Record<string, string>; body: string };
-  response?: { status: number; headers: Record<string, string>; body: string };
+  /** The body as the bytes the receiver sent. */
+  response?: { status: number; headers: Record<string, string>; body: Buffer };
   error?: { kind: string; message: string };
 }
 
-/** Raised by a trigger (migration 004) when a delivery to start commits; workers LISTEN. */
-export const DELIVERIES_TO_START_CHANNEL = 'herald_deliveries_to_start';
+/** Raised by triggers (migration 006) when a delivery to start or an outbox entry commits; workers LISTEN. */
+export const WORKFLOWS_TO_START_CHANNEL = 'herald_workflows_to_start';
 
 export interface DeliveryToStart {
   id: string;
@@ -128,9 +144,8 @@ export interface DeliveryToStart {
 }
 
 /**
- * Claims up to `limit` deliveries whose workflow a worker may start now (pending ones, and held
- * ones a resume released), oldest first, for `leaseSeconds`: other workers skip them meanwhile,
- * and take them over once the lease runs out.
+ * Claims up to `limit` pending deliveries nobody owns yet, oldest first, for `leaseSeconds`:
+ * other workers skip them meanwhile, and take them over once the lease runs out.
  */
 export async function claimDeliveriesToStart(
   pool: Pool,
@@ -142,7 +157,7 @@ export async function claimDeliveriesToStart(
       'claim_deliveries_to_start',
       `UPDATE deliveries d SET start_after = now() + make_interval(secs => $2)
          FROM (SELECT id FROM deliveries
-                WHERE NOT workflow_started AND (status = 'pending' OR start_after IS NOT NULL)
+                WHERE workflow_id IS NULL AND status = 'pending'
                   AND (start_after IS NULL OR start_after <= now())
                 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) claimed
         WHERE d.id = claimed.id
@@ -155,23 +170,16 @@ export async function claimDeliveriesToStart(
 }
 
 /**
- * A release: held deliveries that have no workflow yet go to the workers' starter. They stay
- * `held` until their request starts (the send activity moves them), which paces the release.
+ * These deliveries' workflows exist (started now, or found started before): each is owned by its
+ * `delivery:<id>` workflow from now on. One whose workflow already held it (its webhook was
+ * paused) is left alone.
  */
-export async function releaseForStart(pool: Pool, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await pool.query(
-    `UPDATE deliveries SET start_after = now() WHERE id = ANY($1) AND status = 'held' AND NOT workflow_started`,
-    [ids],
-  );
-}
-
-/** Notes that these deliveries' workflows exist (started now, or found started before). */
 export async function markWorkflowsStarted(pool: Pool, ids: string[]): Promise<void> {
   await pool.query(
     prepared(
       'mark_workflows_started',
-      'UPDATE deliveries SET workflow_started = true, start_after = NULL WHERE id = ANY($1)',
+      `UPDATE deliveries SET workflow_id = 'delivery:' || id, start_after = NULL
+        WHERE id = ANY($1) AND workflow_id IS NULL AND status = 'pending'`,
       [ids],
     ),
   );
@@ -179,37 +187,51 @@ export async function markWorkflowsStarted(pool: Pool, ids: string[]): Promise<v
 
 export const ATTEMPTS_CHANNEL = 'herald_attempts';
 
+export interface NextState {
+  status: DeliveryStatus;
+  nextAttemptAt: Date | null;
+  /** The owner after this attempt; undefined keeps it. */
+  owner?: string | null;
+}
+
 /**
  * Records one attempt, moves the delivery to its new status, notes the webhook's last success and
- * tells API processes listening on ATTEMPTS_CHANNEL: one statement, one round trip.
+ * tells API processes listening on ATTEMPTS_CHANNEL: one statement, one round trip. Returns the
+ * attempt's number (the delivery's attempts so far, this one included).
  */
 export async function recordAttempt(
   db: Pool | PoolClient,
   attempt: AttemptRecord,
-  next: { status: DeliveryStatus; nextAttemptAt: Date | null },
+  next: NextState,
   notice: Record<string, unknown>,
-): Promise<void> {
-  await db.query(
+): Promise<number> {
+  const { rows } = await db.query(
     prepared(
       'record_attempt',
-      `WITH attempt AS (
-         INSERT INTO attempts (id, delivery_id, webhook_id, attempt_number, started_at, duration_ms, outcome,
-                               request_url, request_method, request_headers, request_body,
-                               response_status, response_headers, response_body, error_kind, error_message)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-       ), delivery AS (
+      `WITH delivery AS (
          UPDATE deliveries
             SET status = $17, attempt_count = attempt_count + 1,
                 first_attempt_at = coalesce(first_attempt_at, $5), last_attempt_at = $5,
-                next_attempt_at = $18, updated_at = now()
+                next_attempt_at = $18, updated_at = now(),
+                workflow_id = CASE WHEN $20 THEN $21 ELSE workflow_id END
           WHERE id = $2 AND status NOT IN ('succeeded', 'cancelled')
+          RETURNING attempt_count
+       ), attempt AS (
+         INSERT INTO attempts (id, delivery_id, webhook_id, attempt_number, started_at, duration_ms, outcome,
+                               request_url, request_method, request_headers, request_body,
+                               response_status, response_headers, response_body, error_kind, error_message)
+         VALUES ($1, $2, $3, coalesce((SELECT attempt_count FROM delivery), $4), $5, $6, $7, $8, $9, $10, $11,
+                 $12, $13, $14, $15, $16)
+         RETURNING attempt_number
        ), webhook AS (
-         -- Rate-limited to one write a second so a busy webhook's row does not become a hot spot.
-         UPDATE webhooks SET last_success_at = $5
-          WHERE id = $3 AND $7 = 'succeeded'
+         -- At most one write a second, so a busy webhook's row does not become a hot spot.
+         UPDATE webhook_successes SET last_success_at = $5
+          WHERE webhook_id = $3 AND $7 = 'succeeded'
             AND (last_success_at IS NULL OR last_success_at < $5::timestamptz - interval '1 second')
        )
-       SELECT pg_notify('${ATTEMPTS_CHANNEL}', $19)`,
+       SELECT (SELECT attempt_number FROM attempt) AS attempt_number,
+              pg_notify('${ATTEMPTS_CHANNEL}',
+                ($19::jsonb || jsonb_build_object('attemptNumber', (SELECT attempt_number FROM attempt)))::text)`,
       [
         attempt.id,
         attempt.deliveryId,
@@ -230,34 +252,31 @@ export async function recordAttempt(
         next.status,
         next.nextAttemptAt,
         JSON.stringify(notice),
+        next.owner !== undefined,
+        next.owner ?? null,
       ],
     ),
   );
+  return rows[0].attempt_number;
 }
 
 /**
- * Marks a delivery whose retries ran out as failed and, when its webhook has had no success
- * since the delivery's first attempt, disables the webhook. Returns whether it disabled it.
+ * Marks a delivery failed with its reason (herald_fail_delivery, migration 006). With a
+ * `disableReason` (the receiver's failure), the webhook is disabled too when it had no success
+ * since the delivery's first attempt. Returns whether it disabled the webhook.
  */
 export async function failDelivery(
   db: Pool | PoolClient,
   deliveryId: string,
   reason: string,
+  disableReason: string | null,
 ): Promise<boolean> {
-  const { rows } = await db.query(
-    `WITH failed AS (
-       UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, updated_at = now()
-        WHERE id = $1 AND status NOT IN ('succeeded', 'cancelled')
-        RETURNING webhook_id, first_attempt_at
-     )
-     UPDATE webhooks w SET status = 'disabled', disabled_reason = $2, updated_at = now()
-       FROM failed f
-      WHERE w.id = f.webhook_id AND w.status = 'active'
-        AND (w.last_success_at IS NULL OR w.last_success_at < f.first_attempt_at)
-     RETURNING w.id`,
-    [deliveryId, reason],
-  );
-  return rows.length > 0;
+  const { rows } = await db.query('SELECT herald_fail_delivery($1, $2, $3) AS disabled', [
+    deliveryId,
+    reason,
+    disableReason,
+  ]);
+  return rows[0].disabled;
 }
 
 export async function disableWebhook(
@@ -270,4 +289,48 @@ export async function disableWebhook(
       WHERE id = $1 AND deleted_at IS NULL`,
     [webhookId, reason],
   );
+}
+
+/**
+ * The next held deliveries of a webhook that its release sends, oldest first: those nobody owns,
+ * the release's own that a lost attempt left `sending` or whose hand-over is pending (`retrying`),
+ * and those whose workflow from before releases waits in the hold for a resume signal (`legacy`).
+ */
+export async function heldDeliveries(
+  pool: Pool,
+  webhookId: string,
+  owner: string,
+  after: string,
+  limit: number,
+): Promise<{ id: string; legacy: boolean }[]> {
+  const { rows } = await pool.query(
+    prepared(
+      'held_deliveries',
+      `SELECT id, workflow_id IS NOT NULL AND workflow_id <> $2 AS legacy FROM deliveries
+        WHERE webhook_id = $1 AND id > $3
+          AND ((status = 'held' AND (workflow_id IS NULL OR workflow_id = $2 OR workflow_id = 'delivery:' || id))
+               OR (status IN ('sending', 'retrying') AND workflow_id = $2))
+        ORDER BY id LIMIT $4`,
+      [webhookId, owner, after, limit],
+    ),
+  );
+  return rows;
+}
+
+/** Held deliveries whose waiting workflow is gone (from before releases): nobody owns them now. */
+export async function adoptHeld(pool: Pool, ids: string[]): Promise<void> {
+  await pool.query(
+    `UPDATE deliveries SET workflow_id = NULL WHERE id = ANY($1) AND status = 'held' AND workflow_id = 'delivery:' || id`,
+    [ids],
+  );
+}
+
+/** A cancelled sync: its deliveries not yet sent (still its own) end as cancelled. */
+export async function cancelUnsentSyncDeliveries(pool: Pool, syncId: string): Promise<number> {
+  const { rowCount } = await pool.query(
+    `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
+      WHERE sync_id = $1 AND workflow_id = 'sync:' || $1 AND status IN ('pending', 'held', 'sending')`,
+    [syncId],
+  );
+  return rowCount ?? 0;
 }

@@ -1,3 +1,4 @@
+import { showBody } from '../../delivery/body';
 import type { Pool } from '../pool';
 import { toEvent } from './events';
 import { page } from './pagination';
@@ -5,7 +6,7 @@ import { page } from './pagination';
 /** Reads for the delivery log: lists, one delivery with its attempts. */
 
 const DELIVERY_COLUMNS = `d.id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempt_count, d.next_attempt_at,
-  d.created_at, d.updated_at, d.application_id`;
+  d.failure_reason, d.workflow_id, d.created_at, d.updated_at, d.application_id`;
 
 function toDelivery(r: Record<string, any>) {
   return {
@@ -17,6 +18,9 @@ function toDelivery(r: Record<string, any>) {
     status: r.status as string,
     attemptCount: r.attempt_count as number,
     nextAttemptAt: (r.next_attempt_at as Date | null)?.toISOString() ?? null,
+    failureReason: r.failure_reason as string | null,
+    /** The workflow that owns it (docs/lifecycle.md); null while nobody does (pending or held). */
+    workflowId: r.workflow_id as string | null,
     createdAt: (r.created_at as Date).toISOString(),
     updatedAt: (r.updated_at as Date).toISOString(),
   };
@@ -74,24 +78,30 @@ export async function getDeliveryWithAttempts(db: Pool, id: string) {
       response:
         a.response_status === null
           ? null
-          : { status: a.response_status, headers: a.response_headers, body: a.response_body },
+          : {
+              status: a.response_status,
+              headers: a.response_headers,
+              ...showBody(a.response_body ?? Buffer.alloc(0)),
+            },
       error: a.error_kind ? { kind: a.error_kind, message: a.error_message } : null,
     })),
   };
 }
 
-/** A redelivery: a new delivery row of the same event to the same webhook. */
-export async function insertRedelivery(
-  db: Pool,
-  newId: string,
-  of: { id: string },
-  status: 'pending' | 'held',
-) {
+/**
+ * A redelivery: a new delivery row of the same event to the same webhook, pending or (webhook
+ * not active) held. The share lock on the webhook row orders it with a resume, as the fan-out's does.
+ */
+export async function insertRedelivery(db: Pool, newId: string, of: { id: string }) {
   const { rows } = await db.query(
     `INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status)
-     SELECT $1, event_id, webhook_id, application_id, event_type, $3 FROM deliveries WHERE id = $2
-     RETURNING id, webhook_id, application_id, event_type, status`,
-    [newId, of.id, status],
+     SELECT $1, d.event_id, d.webhook_id, d.application_id, d.event_type,
+            CASE WHEN w.status = 'active' THEN 'pending' ELSE 'held' END
+       FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+      WHERE d.id = $2 AND w.deleted_at IS NULL
+        FOR SHARE OF w
+     RETURNING id`,
+    [newId, of.id],
   );
-  return rows[0];
+  return rows[0] as { id: string } | undefined;
 }

@@ -1,3 +1,4 @@
+import type { TestDelivery } from '../../../workflows/shared';
 import { newId } from '../../ids';
 import { type Pool, type PoolClient, prepared } from '../pool';
 
@@ -63,15 +64,8 @@ export async function publishEvent(
   }
 }
 
-/**
- * Writes one event and its fan-out deliveries (herald_fan_out) in the caller's transaction, for
- * the entity routes and Run Test. `target` (Run Test): one delivery to one webhook, whose
- * workflow the caller runs itself.
- */
-export async function insertEventWithDeliveries(
-  db: PoolClient,
-  e: NewEvent & { target?: { webhookId: string; applicationId: string; deliveryId: string } },
-): Promise<PublishResult> {
+/** Writes one event and its fan-out deliveries (herald_fan_out) in the caller's transaction, for the entity routes. */
+export async function insertEventWithDeliveries(db: PoolClient, e: NewEvent): Promise<PublishResult> {
   const id = newId('evt');
   await db.query(
     prepared(
@@ -81,18 +75,6 @@ export async function insertEventWithDeliveries(
       [id, e.type, e.action, e.entityType, e.entityId, e.data, e.scopes],
     ),
   );
-  if (e.target) {
-    const { webhookId, applicationId, deliveryId } = e.target;
-    await db.query(
-      `INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, workflow_started)
-       VALUES ($1, $2, $3, $4, $5, 'pending', true)`,
-      [deliveryId, id, webhookId, applicationId, e.type],
-    );
-    return {
-      id,
-      deliveries: [{ id: deliveryId, webhookId, applicationId, eventType: e.type, status: 'pending' }],
-    };
-  }
   const { rows } = await db.query(
     prepared('fan_out', 'SELECT * FROM herald_fan_out($1, $2, $3, $4) ORDER BY id', [
       id,
@@ -102,6 +84,38 @@ export async function insertEventWithDeliveries(
     ]),
   );
   return { id, deliveries: rows.map(toFanOut(e.type)) };
+}
+
+/**
+ * A Run Test's `webhook.test` event and its one delivery, owned by the test workflow. Written by
+ * that workflow's activity, so a test that never started leaves nothing behind; written once
+ * (the ids are the API's), so a retried activity changes nothing.
+ */
+export async function insertTestDelivery(
+  db: Pool,
+  t: TestDelivery,
+  deliveryId: string,
+  owner: string | undefined,
+): Promise<void> {
+  await db.query(
+    `WITH event AS (
+       INSERT INTO events (id, type, action, entity_type, entity_id, data, scopes)
+       VALUES ($1, 'webhook.test', 'test', $2, $3, $4, '{}') ON CONFLICT (id) DO NOTHING
+     )
+     INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, workflow_id)
+     SELECT $5, $1, $6, $7, 'webhook.test', 'pending', $8
+      WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE id = $5)`,
+    [
+      t.eventId,
+      t.entity.type,
+      t.entity.id,
+      t.entity.data,
+      deliveryId,
+      t.webhookId,
+      t.applicationId,
+      owner ?? null,
+    ],
+  );
 }
 
 async function deliveriesOfEvent(db: Pool | PoolClient, eventId: string): Promise<FanOutDelivery[]> {

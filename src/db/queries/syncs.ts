@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from '../pool';
+import { enqueueWorkflow } from './outbox';
 import { page } from './pagination';
 
 export type SyncStatus = 'running' | 'paused' | 'waiting' | 'completed' | 'cancelled';
@@ -36,10 +37,14 @@ function toSync(r: Record<string, any>): SyncRow {
   };
 }
 
-/** Inserts a running sync, or returns undefined when the webhook already has an active one. */
+/**
+ * A new sync: its row (`running`) and the outbox entry from which a worker starts its workflow, in
+ * the caller's transaction. Undefined when the webhook already has an active sync.
+ */
 export async function insertSync(
-  db: Pool,
+  db: PoolClient,
   s: { id: string; webhookId: string; applicationId: string; entityTypes: string[] },
+  workflow: { workflowId: string; payload: unknown },
 ): Promise<SyncRow | undefined> {
   const { rows } = await db.query(
     `INSERT INTO syncs (id, webhook_id, application_id, entity_types, status) VALUES ($1, $2, $3, $4, 'running')
@@ -47,11 +52,9 @@ export async function insertSync(
      RETURNING ${COLUMNS}`,
     [s.id, s.webhookId, s.applicationId, s.entityTypes],
   );
-  return rows[0] ? toSync(rows[0]) : undefined;
-}
-
-export async function deleteSync(db: Pool, id: string): Promise<void> {
-  await db.query('DELETE FROM syncs WHERE id = $1', [id]);
+  if (!rows[0]) return undefined;
+  await enqueueWorkflow(db, 'sync', workflow.workflowId, workflow.payload);
+  return toSync(rows[0]);
 }
 
 export async function getSync(db: Pool, id: string): Promise<SyncRow | undefined> {
@@ -75,16 +78,28 @@ export async function activeSyncOf(db: Pool, webhookId: string): Promise<SyncRow
   return rows[0] ? toSync(rows[0]) : undefined;
 }
 
-/** Mirrors the workflow's progress; a finished sync is never reopened. */
+/**
+ * Mirrors the workflow's progress; a finished sync is never reopened. `revision` (the workflow's
+ * count of its writes) keeps a write that lands late from overwriting a newer one; workflows from
+ * before revisions pass none.
+ */
 export async function saveSyncProgress(
   db: Pool | PoolClient,
-  p: { syncId: string; status: SyncStatus; total: number | null; sent: number; failed: number },
+  p: {
+    syncId: string;
+    status: SyncStatus;
+    total: number | null;
+    sent: number;
+    failed: number;
+    revision?: number;
+  },
 ): Promise<void> {
   await db.query(
     `UPDATE syncs SET status = $2, total = $3, sent = $4, failed = $5, updated_at = now(),
+            revision = coalesce($6, revision),
             finished_at = CASE WHEN $2 IN ('completed', 'cancelled') THEN now() END
-      WHERE id = $1 AND status NOT IN ('completed', 'cancelled')`,
-    [p.syncId, p.status, p.total, p.sent, p.failed],
+      WHERE id = $1 AND status NOT IN ('completed', 'cancelled') AND ($6::int IS NULL OR revision < $6)`,
+    [p.syncId, p.status, p.total, p.sent, p.failed, p.revision ?? null],
   );
 }
 
@@ -157,11 +172,11 @@ export async function writeSyncPage(
     ],
   );
   await db.query(
-    `INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, workflow_started)
-     SELECT d.id, d.event_id, $1, $2, d.type || '.sync', 'pending', true
+    `INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, sync_id, workflow_id)
+     SELECT d.id, d.event_id, $1, $2, d.type || '.sync', 'pending', $6::text, 'sync:' || $6
        FROM unnest($3::text[], $4::text[], $5::text[]) AS d(id, event_id, type)
      ON CONFLICT (id) DO NOTHING`,
-    [p.webhookId, p.applicationId, deliveryIds, eventIds, rows.map((r) => r.type)],
+    [p.webhookId, p.applicationId, deliveryIds, eventIds, rows.map((r) => r.type), p.syncId],
   );
   const last = rows[rows.length - 1];
   return { deliveryIds, last: { type: last.type, id: last.id } };

@@ -1,4 +1,6 @@
+import { workflowIds } from '../../../workflows/shared';
 import type { Pool, PoolClient } from '../pool';
+import { enqueueWorkflow } from './outbox';
 import { page } from './pagination';
 
 export interface WebhookRow {
@@ -116,32 +118,52 @@ export async function updateWebhook(db: Pool, id: string, p: WebhookPatch): Prom
 }
 
 /**
- * Moves a webhook to a status. The row lock this UPDATE takes waits for every sender holding the
- * share lock (see lockWebhookStatus), so once it returns no new request starts to a paused webhook.
+ * Pauses a webhook. The row lock this UPDATE takes waits for every sender holding the attempt
+ * gate's share lock (herald_begin_attempt), so once it returns no new request starts to it.
  */
-export async function setWebhookStatus(
-  db: Pool,
-  id: string,
-  status: WebhookRow['status'],
-  reason: string | null = null,
-): Promise<WebhookRow | undefined> {
+export async function pauseWebhook(db: Pool, id: string): Promise<WebhookRow | undefined> {
   const { rows } = await db.query(
-    `UPDATE webhooks SET status = $2, disabled_reason = $3, updated_at = now()
+    `UPDATE webhooks SET status = 'paused', disabled_reason = NULL, updated_at = now()
       WHERE id = $1 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
-    [id, status, reason],
+    [id],
   );
   return rows[0] ? toWebhook(rows[0]) : undefined;
 }
 
-/** Soft-deletes the webhook and cancels its unfinished deliveries; returns their ids. */
-export async function deleteWebhook(db: PoolClient, id: string): Promise<string[]> {
-  await db.query('UPDATE webhooks SET deleted_at = now(), updated_at = now() WHERE id = $1', [id]);
+/**
+ * Resumes (or reactivates) a webhook and, in the same commit, asks for its release workflow
+ * (`release:<id>`, workflows/release.ts), which sends what was held oldest first and wakes a
+ * waiting sync. The fan-out's share lock on the row (herald_fan_out) makes publishes in flight
+ * finish first, so every delivery held before this commit is there when the release looks.
+ */
+export async function resumeWebhook(db: PoolClient, id: string): Promise<WebhookRow | undefined> {
   const { rows } = await db.query(
-    `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-      WHERE webhook_id = $1 AND status IN ('pending', 'held', 'retrying') RETURNING id`,
+    `UPDATE webhooks SET status = 'active', disabled_reason = NULL, updated_at = now()
+      WHERE id = $1 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
     [id],
   );
-  return rows.map((r) => r.id);
+  const webhook = rows[0] ? toWebhook(rows[0]) : undefined;
+  if (webhook) {
+    await enqueueWorkflow(db, 'release', workflowIds.release(webhook.id), {
+      webhookId: webhook.id,
+      applicationId: webhook.applicationId,
+    });
+  }
+  return webhook;
+}
+
+/**
+ * Soft-deletes the webhook and cancels its unfinished deliveries, webhook row first (the order
+ * every writer of both keeps). A workflow waiting to retry one finds it cancelled at its next
+ * attempt and ends; a sync finds its webhook gone and ends cancelled.
+ */
+export async function deleteWebhook(db: PoolClient, id: string): Promise<void> {
+  await db.query('UPDATE webhooks SET deleted_at = now(), updated_at = now() WHERE id = $1', [id]);
+  await db.query(
+    `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
+      WHERE webhook_id = $1 AND status IN ('pending', 'held', 'sending', 'retrying')`,
+    [id],
+  );
 }
 
 /** The new secret signs from now on; the old one keeps signing beside it for `graceHours`. */

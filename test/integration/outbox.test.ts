@@ -1,0 +1,64 @@
+// Finding 5 of the lifecycle issue: starting a sync is one commit (the sync row and its outbox
+// entry); a worker starts the workflow. Here Temporal is down when the sync is asked for.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ensureTemporalCli } from '../../src/embedded/temporal-cli';
+import { type DevServer, startTemporalDevServer } from '../../src/embedded/temporal-server';
+import { createLogger } from '../../src/logger';
+import { apiClient, eventually } from '../support/client';
+import { appWithKey, createWebhook } from '../support/fixtures';
+import { freePort } from '../support/ports';
+import { type Receiver, startReceiver } from '../support/receiver';
+import { type Stack, startStack } from '../support/stack';
+
+let server: DevServer | undefined;
+let stack: Stack | undefined;
+let receiver: Receiver | undefined;
+const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-outbox-'));
+
+afterAll(async () => {
+  await stack?.stop();
+  await server?.stop();
+  await receiver?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('a sync asked for while Temporal is down is accepted (202) and runs once Temporal is back', async () => {
+  const cli = await ensureTemporalCli();
+  const port = await freePort();
+  const logger = createLogger('warn', 'outbox-test');
+  const start = () => startTemporalDevServer({ cli, dir, port, namespace: 'default', logger });
+  server = await start();
+  stack = await startStack({ temporalAddress: server.address });
+  receiver = await startReceiver();
+  const admin = apiClient(stack.api.url, stack.adminToken);
+  const key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: ['outbox'] })).token,
+  );
+  for (let i = 0; i < 10; i++) {
+    const res = await admin.put(`/v1/entities/person/ob-${i}`, { data: { i }, scopes: ['outbox'] });
+    expect(res.status).toBe(200);
+  }
+  const webhook = await createWebhook(key, { url: receiver.url('/outbox'), syncIntervalMs: 0 });
+
+  await server.stop();
+  const asked = await key.post(`/v1/webhooks/${webhook.id}/syncs`, {});
+  expect(asked.status).toBe(202);
+  expect(asked.body.status).toBe('running');
+  // A second one is refused while the first is pending: the slot is taken by the committed row.
+  expect((await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).status).toBe(409);
+
+  server = await start();
+  const done = await eventually(
+    async () => {
+      const s = await key.get(`/v1/syncs/${asked.body.id}`);
+      return s.body.status === 'completed' && s.body;
+    },
+    60_000,
+    200,
+  );
+  expect(done).toMatchObject({ total: 10, sent: 10, failed: 0 });
+  expect(new Set(receiver.on('/outbox').map((r) => JSON.parse(r.body).entity.id)).size).toBe(10);
+}, 120_000);

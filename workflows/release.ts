@@ -1,0 +1,122 @@
+import {
+  continueAsNew,
+  defineSignal,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  WorkflowIdReusePolicy,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { HeraldActivities } from '../activities';
+import { deliveryWorkflow, resumeSignal } from './delivery';
+import { type RetryPolicySettings, workflowIds } from './shared';
+import { webhookResumedSignal } from './sync';
+
+export interface ReleaseWorkflowInput {
+  webhookId: string;
+  applicationId: string;
+  retry: RetryPolicySettings;
+  requestTimeoutMs: number;
+  outageMaxMs?: number;
+  /** Carried across continue-as-new: the last delivery looked at. */
+  after?: string;
+}
+
+/** A resume while the release runs: look again from the oldest held delivery once this pass ends. */
+export const releaseRequestedSignal = defineSignal('releaseRequested');
+
+/** Deliveries per activity: each is sent in turn, so a batch takes as long as its requests. */
+const BATCH = 100;
+const HISTORY_LIMIT = 10_000;
+
+/**
+ * A webhook's resume (docs/lifecycle.md), started or signalled through the workflow outbox with
+ * id `release:<webhookId>`. It wakes the webhook's sync should one wait, then sends the webhook's
+ * held deliveries one at a time in published order, so the receiver sees them in that order. One
+ * the receiver fails goes to its own delivery workflow with its attempt and backoff (as a sync's
+ * entity does). The release ends when nothing is held any more, or when the webhook is paused or
+ * disabled again (the next resume starts another).
+ */
+export async function releaseWorkflow(
+  input: ReleaseWorkflowInput,
+): Promise<{ sent: number; handedOver: number }> {
+  const { sendHeldDeliveries, activeSyncOfWebhook, adoptHeldDeliveries } = proxyActivities<HeraldActivities>({
+    startToCloseTimeout: `${BATCH * (input.requestTimeoutMs + 1_000)}ms`,
+    heartbeatTimeout: input.requestTimeoutMs + 10_000,
+    retry: { initialInterval: '1s', maximumInterval: '1m' },
+  });
+  const owner = workflowIds.release(input.webhookId);
+  let again = false;
+  setHandler(releaseRequestedSignal, () => {
+    again = true;
+  });
+  const totals = { sent: 0, handedOver: 0 };
+
+  if (!input.after) {
+    const syncId = await activeSyncOfWebhook({ webhookId: input.webhookId });
+    if (syncId) {
+      await getExternalWorkflowHandle(workflowIds.sync(syncId))
+        .signal(webhookResumedSignal)
+        .catch(() => {}); // it ended meanwhile
+    }
+  }
+
+  let after = input.after ?? '';
+  for (;;) {
+    const batch = await sendHeldDeliveries({
+      webhookId: input.webhookId,
+      owner,
+      after,
+      limit: BATCH,
+      maxAttempts: input.retry.maxAttempts,
+      retry: input.retry,
+    });
+    const orphans: string[] = [];
+    for (const o of batch.outcomes) {
+      if (o.outcome === 'sent') totals.sent++;
+      else if (o.outcome === 'legacy') {
+        // A delivery workflow from before releases waits in the hold for this signal; should it be
+        // gone, the release takes its delivery over.
+        await getExternalWorkflowHandle(workflowIds.delivery(o.id))
+          .signal(resumeSignal)
+          .catch(() => orphans.push(o.id));
+      } else if (o.outcome === 'failed') {
+        totals.handedOver++;
+        await startChild(deliveryWorkflow, {
+          workflowId: workflowIds.delivery(o.id),
+          // Its earlier run (if any) ended when it held the delivery.
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          args: [
+            {
+              deliveryId: o.id,
+              retry: input.retry,
+              requestTimeoutMs: input.requestTimeoutMs,
+              outageMaxMs: input.outageMaxMs,
+              continueFrom: {
+                attemptsMade: o.attemptsMade,
+                retryDelayMs: o.retryDelayMs,
+                lastError: o.lastError,
+              },
+            },
+          ],
+        });
+      }
+    }
+    if (orphans.length > 0) {
+      await adoptHeldDeliveries({ deliveryIds: orphans });
+      again = true;
+    }
+    if (batch.stopped !== undefined || batch.last === null) {
+      // Done, unless another resume came meanwhile: what was held since may sit before the cursor.
+      if (!again) return totals;
+      again = false;
+      after = '';
+    } else after = batch.last;
+    if (workflowInfo().historyLength >= HISTORY_LIMIT || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof releaseWorkflow>({ ...input, after });
+    }
+  }
+}
