@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Logger } from '../logger';
+import { checkPortsFree, type PortClaim } from './ports';
 import { startEmbeddedPostgres } from './postgres';
 import { ensureTemporalCli } from './temporal-cli';
 import { startTemporalDevServer } from './temporal-server';
@@ -15,7 +16,9 @@ export interface EmbeddedServices {
 
 /**
  * The embedded default: PostgreSQL and the Temporal dev server with their data under `dataDir`,
- * each only when the environment does not name one already.
+ * each only when the environment does not name one already. Every port they need (and the
+ * caller's `otherPorts`) is checked first, so a taken port stops everything before anything
+ * starts; a failure later stops what did start.
  */
 export async function startEmbeddedServices(opts: {
   dataDir: string;
@@ -29,7 +32,19 @@ export async function startEmbeddedServices(opts: {
   logger: Logger;
   /** More flags for the embedded Temporal dev server. */
   temporalArgs?: string[];
+  /** Ports the caller will listen on too (the API's), checked with these. */
+  otherPorts?: PortClaim[];
 }): Promise<EmbeddedServices> {
+  await checkPortsFree([
+    ...(opts.otherPorts ?? []),
+    ...(opts.databaseUrl ? [] : [{ role: 'postgres' as const, port: opts.postgresPort, host: '127.0.0.1' }]),
+    ...(opts.temporalAddress
+      ? []
+      : [
+          { role: 'temporal' as const, port: opts.temporalPort, host: '127.0.0.1' },
+          ...(opts.uiPort ? [{ role: 'temporalUi' as const, port: opts.uiPort, host: '127.0.0.1' }] : []),
+        ]),
+  ]);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch(() => {});
