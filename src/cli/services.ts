@@ -12,6 +12,11 @@ import { runMain, untilSignal } from './main';
  * (8233, or 0 for none); HERALD_EPHEMERAL=true skips fsync (src/config.ts reads them).
  */
 runMain('services', async () => {
+  // Asked for from the start, so a stop during start-up still stops what started.
+  const stopAsked = Promise.race([
+    untilSignal(),
+    new Promise((resolve) => process.stdin.once('end', resolve).resume()),
+  ]);
   const config = loadConfig();
   // stdout carries the one JSON line; logs go to stderr.
   const logger = createLogger(config.logLevel, 'herald-services', pino.destination(2));
@@ -27,6 +32,6 @@ runMain('services', async () => {
   process.stdout.write(
     `${JSON.stringify({ databaseUrl: services.databaseUrl, temporalAddress: services.temporalAddress, temporalUiUrl: services.temporalUiUrl })}\n`,
   );
-  await Promise.race([untilSignal(), new Promise((resolve) => process.stdin.once('end', resolve).resume())]);
+  await stopAsked;
   await services.stop();
 });

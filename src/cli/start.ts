@@ -12,10 +12,20 @@ import { spawnEntry, stopChild } from './spawn';
  * `npm start`: everything on one machine. Embedded PostgreSQL and Temporal (unless DATABASE_URL
  * or TEMPORAL_ADDRESS name existing ones), migrations, then one API and one worker process.
  * Every port is checked before anything starts; a failure on the way stops whatever had started.
- * Ctrl-C or SIGTERM stops every child.
+ * Ctrl-C or SIGTERM stops every child, also during start-up (after the step under way).
  */
 runMain('start', async () => {
   const started = Date.now();
+  // Listening from the start: a signal during start-up then stops what started instead of
+  // ending this process and leaving its children behind.
+  let signal: NodeJS.Signals | undefined;
+  const signalled = untilSignal().then((s) => {
+    signal = s;
+    return s;
+  });
+  const interrupted = () => {
+    if (signal) throw new StartupError(`start-up interrupted by ${signal}; stopped what had started`);
+  };
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'herald');
   const adminToken = await resolveAdminToken(config);
@@ -41,6 +51,7 @@ runMain('start', async () => {
       otherPorts: config.port ? [{ role: 'api', port: config.port }] : [],
     });
     stops.push(() => services.stop());
+    interrupted();
     const pool = await connectDatabase(services.databaseUrl, 1);
     try {
       await migrate(pool);
@@ -62,7 +73,8 @@ runMain('start', async () => {
       children.set(name, child);
       stops.push(() => stopChild(child));
     }
-    await waitForReady(`http://127.0.0.1:${config.port}/readyz`, children);
+    interrupted();
+    await waitForReady(`http://127.0.0.1:${config.port}/readyz`, children, interrupted);
   } catch (err) {
     await stopAll();
     throw err;
@@ -88,17 +100,22 @@ runMain('start', async () => {
       else child.once('exit', exited);
     }
   });
-  const reason = await Promise.race([untilSignal(), exitedEarly]);
+  const reason = await Promise.race([signalled, exitedEarly]);
   logger.info({ reason }, 'stopping');
   await stopAll();
   if (reason.startsWith('the ')) throw new StartupError(`${reason}; stopped everything`);
 });
 
 /** Waits for /readyz to answer 200; a child that exits first, or two minutes, is a StartupError. */
-async function waitForReady(url: string, children: Map<string, ChildProcess>): Promise<void> {
+async function waitForReady(
+  url: string,
+  children: Map<string, ChildProcess>,
+  interrupted: () => void,
+): Promise<void> {
   const deadline = Date.now() + 120_000;
   let last = 'no answer';
   while (Date.now() < deadline) {
+    interrupted();
     for (const [name, child] of children) {
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new StartupError(

