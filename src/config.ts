@@ -8,6 +8,7 @@ const booleanFlag = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const tcpPort = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 
 const cidrList = z
   .string()
@@ -39,6 +40,10 @@ const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald'),
   TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
   HERALD_DATA_DIR: z.string().min(1).default('.data'),
+  HERALD_PG_PORT: tcpPort(54329),
+  HERALD_TEMPORAL_PORT: tcpPort(7233),
+  HERALD_TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65535).default(8233),
+  HERALD_EPHEMERAL: booleanFlag.default(false),
   HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   HERALD_ALLOW_HTTP: booleanFlag.default(false),
   HERALD_ALLOWED_NETWORKS: cidrList,
@@ -67,6 +72,15 @@ export interface Config {
   databaseUrl: string | undefined;
   temporal: { address: string | undefined; namespace: string; taskQueue: string; uiUrl: string };
   dataDir: string;
+  /** The embedded services of `npm start` and `npm run services` (used only when DATABASE_URL or TEMPORAL_ADDRESS is unset). */
+  embedded: {
+    postgresPort: number;
+    temporalPort: number;
+    /** The Temporal Web UI's port; undefined (HERALD_TEMPORAL_UI_PORT=0) runs no UI. */
+    temporalUiPort: number | undefined;
+    /** Throw-away data (tests): PostgreSQL skips fsync. */
+    ephemeral: boolean;
+  };
   adminToken: string | undefined;
   allowHttp: boolean;
   allowedNetworks: [ipaddr.IPv4 | ipaddr.IPv6, number][];
@@ -111,6 +125,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
     },
     dataDir: path.resolve(e.HERALD_DATA_DIR),
+    embedded: {
+      postgresPort: e.HERALD_PG_PORT,
+      temporalPort: e.HERALD_TEMPORAL_PORT,
+      temporalUiPort: e.HERALD_TEMPORAL_UI_PORT || undefined,
+      ephemeral: e.HERALD_EPHEMERAL,
+    },
     adminToken: e.HERALD_ADMIN_TOKEN,
     allowHttp: e.HERALD_ALLOW_HTTP,
     allowedNetworks: e.HERALD_ALLOWED_NETWORKS,

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { Config } from '../config';
 import { createAttemptNotifications } from '../db/notifications';
 import { createPool } from '../db/pool';
@@ -47,10 +47,24 @@ export async function startApiServer(opts: {
     authenticate: createAuthenticator(pool, opts.adminToken),
   };
   const app = createApp(context);
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, () => resolve(s));
-    s.once('error', reject);
-  });
+  // Express 5's app.listen hands a listen error (a port in use) to its callback, which this took
+  // for success: the API then ran without listening. The plain server rejects instead.
+  const server: Server = http.createServer(app);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await recovery.stop().catch(() => {});
+    await notifications.close().catch(() => {});
+    await temporal.connection.close().catch(() => {});
+    await pool.end().catch(() => {});
+    throw err;
+  }
   server.keepAliveTimeout = 65_000;
   // Malformed HTTP never reaches Express: answer it with a problem too, then close the connection.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {

@@ -2,6 +2,7 @@ import { resolveAdminToken } from '../admin-token';
 import { startApiServer } from '../api/server';
 import { loadConfig } from '../config';
 import { migrate } from '../db/migrate';
+import { PortInUseError, portInUseMessage } from '../embedded/ports';
 import { createLogger } from '../logger';
 import { checkTemporal, connectDatabase, requireServices } from './connect';
 import { runMain, untilSignal } from './main';
@@ -20,6 +21,9 @@ runMain('api', async () => {
     temporalAddress,
     adminToken: await resolveAdminToken(config),
     logger,
+  }).catch(async (err: NodeJS.ErrnoException) => {
+    if (err?.code !== 'EADDRINUSE' && err?.code !== 'EACCES') throw err;
+    throw new PortInUseError(await portInUseMessage({ role: 'api', port: config.port }, err.code));
   });
   logger.info({ url: server.url }, 'API listening');
   const signal = await untilSignal();

@@ -9,25 +9,29 @@ import { runMain, untilSignal } from './main';
  * addresses: for tests and for developers who run the API and worker themselves. Stops on
  * SIGINT/SIGTERM or when its parent closes stdin (so a killed parent leaves nothing behind).
  * Ports: HERALD_PG_PORT (default 54329), HERALD_TEMPORAL_PORT (7233), HERALD_TEMPORAL_UI_PORT
- * (8233, or 0 for none); HERALD_EPHEMERAL=true skips fsync.
+ * (8233, or 0 for none); HERALD_EPHEMERAL=true skips fsync (src/config.ts reads them).
  */
 runMain('services', async () => {
+  // Asked for from the start, so a stop during start-up still stops what started.
+  const stopAsked = Promise.race([
+    untilSignal(),
+    new Promise((resolve) => process.stdin.once('end', resolve).resume()),
+  ]);
   const config = loadConfig();
   // stdout carries the one JSON line; logs go to stderr.
   const logger = createLogger(config.logLevel, 'herald-services', pino.destination(2));
-  const uiPort = Number(process.env.HERALD_TEMPORAL_UI_PORT ?? 8233);
   const services = await startEmbeddedServices({
     dataDir: config.dataDir,
-    postgresPort: Number(process.env.HERALD_PG_PORT ?? 54329),
-    temporalPort: Number(process.env.HERALD_TEMPORAL_PORT ?? 7233),
-    uiPort: uiPort || undefined,
+    postgresPort: config.embedded.postgresPort,
+    temporalPort: config.embedded.temporalPort,
+    uiPort: config.embedded.temporalUiPort,
     namespace: config.temporal.namespace,
-    ephemeral: process.env.HERALD_EPHEMERAL === 'true',
+    ephemeral: config.embedded.ephemeral,
     logger,
   });
   process.stdout.write(
     `${JSON.stringify({ databaseUrl: services.databaseUrl, temporalAddress: services.temporalAddress, temporalUiUrl: services.temporalUiUrl })}\n`,
   );
-  await Promise.race([untilSignal(), new Promise((resolve) => process.stdin.once('end', resolve).resume())]);
+  await stopAsked;
   await services.stop();
 });

@@ -1,93 +1,140 @@
+import type { ChildProcess } from 'node:child_process';
 import { resolveAdminToken } from '../admin-token';
 import { loadConfig } from '../config';
 import { migrate } from '../db/migrate';
 import { startEmbeddedServices } from '../embedded/services';
 import { createLogger } from '../logger';
 import { connectDatabase } from './connect';
-import { runMain, untilSignal } from './main';
+import { runMain, StartupError, untilSignal } from './main';
 import { spawnEntry, stopChild } from './spawn';
-
-const EMBEDDED_PG_PORT = 54329;
-const EMBEDDED_TEMPORAL_PORT = 7233;
-const EMBEDDED_UI_PORT = 8233;
 
 /**
  * `npm start`: everything on one machine. Embedded PostgreSQL and Temporal (unless DATABASE_URL
  * or TEMPORAL_ADDRESS name existing ones), migrations, then one API and one worker process.
- * Ctrl-C or SIGTERM stops every child, workers first so in-flight attempts finish.
+ * Every port is checked before anything starts; a failure on the way stops whatever had started.
+ * Ctrl-C or SIGTERM stops every child, also during start-up (after the step under way).
  */
 runMain('start', async () => {
   const started = Date.now();
+  // Listening from the start: a signal during start-up then stops what started instead of
+  // ending this process and leaving its children behind.
+  let signal: NodeJS.Signals | undefined;
+  const signalled = untilSignal().then((s) => {
+    signal = s;
+    return s;
+  });
+  const interrupted = () => {
+    if (signal) throw new StartupError(`start-up interrupted by ${signal}; stopped what had started`);
+  };
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'herald');
-  const services = await startEmbeddedServices({
-    dataDir: config.dataDir,
-    databaseUrl: config.databaseUrl,
-    temporalAddress: config.temporal.address,
-    postgresPort: EMBEDDED_PG_PORT,
-    temporalPort: EMBEDDED_TEMPORAL_PORT,
-    uiPort: EMBEDDED_UI_PORT,
-    namespace: config.temporal.namespace,
-    logger,
-  });
-  const stopServices = async () => services.stop();
+  const adminToken = await resolveAdminToken(config);
+
+  // Stopped in reverse order: the API, the worker, then the services.
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
+  };
+  const children = new Map<'worker' | 'api', ChildProcess>();
+  let ui: string | undefined;
   try {
+    const services = await startEmbeddedServices({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+      temporalAddress: config.temporal.address,
+      postgresPort: config.embedded.postgresPort,
+      temporalPort: config.embedded.temporalPort,
+      uiPort: config.embedded.temporalUiPort,
+      namespace: config.temporal.namespace,
+      ephemeral: config.embedded.ephemeral,
+      logger,
+      otherPorts: config.port ? [{ role: 'api', port: config.port }] : [],
+    });
+    stops.push(() => services.stop());
+    interrupted();
     const pool = await connectDatabase(services.databaseUrl, 1);
-    await migrate(pool);
-    await pool.end();
+    try {
+      await migrate(pool);
+    } finally {
+      await pool.end();
+    }
+
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DATABASE_URL: services.databaseUrl,
+      TEMPORAL_ADDRESS: services.temporalAddress,
+      HERALD_ADMIN_TOKEN: adminToken,
+    };
+    // Workflow links follow the embedded UI to the port it runs on.
+    if (services.temporalUiUrl && !process.env.TEMPORAL_UI_URL) env.TEMPORAL_UI_URL = services.temporalUiUrl;
+    ui = services.temporalUiUrl ?? (config.temporal.address ? config.temporal.uiUrl : undefined);
+    for (const name of ['worker', 'api'] as const) {
+      const child = spawnEntry(name, env);
+      children.set(name, child);
+      stops.push(() => stopChild(child));
+    }
+    interrupted();
+    await waitForReady(`http://127.0.0.1:${config.port}/readyz`, children, interrupted);
   } catch (err) {
-    await stopServices();
+    await stopAll();
     throw err;
   }
 
-  const adminToken = await resolveAdminToken(config);
-  const env = {
-    ...process.env,
-    DATABASE_URL: services.databaseUrl,
-    TEMPORAL_ADDRESS: services.temporalAddress,
-    HERALD_ADMIN_TOKEN: adminToken,
-  };
-  const worker = spawnEntry('worker', env);
-  const api = spawnEntry('api', env);
-  const children = [worker, api];
-
-  const ready = await waitForReady(`http://127.0.0.1:${config.port}/readyz`, children);
-  const ui = services.temporalUiUrl ?? config.temporal.uiUrl;
   process.stdout.write(
-    ready
-      ? `${[
-          '',
-          `Herald is up (${((Date.now() - started) / 1000).toFixed(1)} s)`,
-          `  API          http://localhost:${config.port}/v1  (docs: /docs)`,
-          `  Admin panel  http://localhost:${config.port}/`,
-          `  Temporal UI  ${ui}`,
-          `  Admin token  ${adminToken}`,
-          '  Ctrl-C stops everything.',
-          '',
-        ].join('\n')}\n`
-      : 'Herald did not become ready; see the messages above.\n',
+    `${[
+      '',
+      `Herald is up (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+      `  API          http://localhost:${config.port}/v1  (docs: /docs)`,
+      `  Admin panel  http://localhost:${config.port}/`,
+      `  Temporal UI  ${ui ?? 'none (HERALD_TEMPORAL_UI_PORT=0)'}`,
+      `  Admin token  ${adminToken}`,
+      '  Ctrl-C stops everything.',
+      '',
+    ].join('\n')}\n`,
   );
 
   const exitedEarly = new Promise<string>((resolve) => {
-    for (const child of children) child.once('exit', (code) => resolve(`a child exited with ${code}`));
+    for (const [name, child] of children) {
+      const exited = () => resolve(`the ${name} process ${exitAccount(child.exitCode, child.signalCode)}`);
+      if (child.exitCode !== null || child.signalCode !== null) exited();
+      else child.once('exit', exited);
+    }
   });
-  const reason = ready ? await Promise.race([untilSignal(), exitedEarly]) : 'not ready';
+  const reason = await Promise.race([signalled, exitedEarly]);
   logger.info({ reason }, 'stopping');
-  await stopChild(api);
-  await stopChild(worker);
-  await stopServices();
-  if (!ready || reason.startsWith('a child')) process.exitCode = 1;
+  await stopAll();
+  if (reason.startsWith('the ')) throw new StartupError(`${reason}; stopped everything`);
 });
 
-async function waitForReady(url: string, children: { exitCode: number | null }[]): Promise<boolean> {
+/** Waits for /readyz to answer 200; a child that exits first, or two minutes, is a StartupError. */
+async function waitForReady(
+  url: string,
+  children: Map<string, ChildProcess>,
+  interrupted: () => void,
+): Promise<void> {
   const deadline = Date.now() + 120_000;
+  let last = 'no answer';
   while (Date.now() < deadline) {
-    if (children.some((c) => c.exitCode !== null)) return false;
+    interrupted();
+    for (const [name, child] of children) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new StartupError(
+          `the ${name} process ${exitAccount(child.exitCode, child.signalCode)} before Herald was ready (its reason is above)`,
+        );
+      }
+    }
     try {
-      const res = await fetch(url);
-      if (res.ok) return true;
-    } catch {}
+      const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      if (res.ok) return;
+      last = `${res.status} ${(await res.text()).slice(0, 200)}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
     await new Promise((r) => setTimeout(r, 300));
   }
-  return false;
+  throw new StartupError(`Herald did not become ready within 120 s: ${url} answered ${last}`);
+}
+
+function exitAccount(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }

@@ -1,5 +1,8 @@
 import path from 'node:path';
 import type { Logger } from '../logger';
+import { StartupError } from '../startup-error';
+import { dataDirHolder, heldMessage, lockDataDir } from './data-lock';
+import { checkPortsFree, type PortClaim, PortInUseError } from './ports';
 import { startEmbeddedPostgres } from './postgres';
 import { ensureTemporalCli } from './temporal-cli';
 import { startTemporalDevServer } from './temporal-server';
@@ -15,7 +18,9 @@ export interface EmbeddedServices {
 
 /**
  * The embedded default: PostgreSQL and the Temporal dev server with their data under `dataDir`,
- * each only when the environment does not name one already.
+ * each only when the environment does not name one already. Every port they need (and the
+ * caller's `otherPorts`) is checked first, so a taken port stops everything before anything
+ * starts; a failure later stops what did start. The data directory is locked while they run.
  */
 export async function startEmbeddedServices(opts: {
   dataDir: string;
@@ -29,12 +34,32 @@ export async function startEmbeddedServices(opts: {
   logger: Logger;
   /** More flags for the embedded Temporal dev server. */
   temporalArgs?: string[];
+  /** Ports the caller will listen on too (the API's), checked with these. */
+  otherPorts?: PortClaim[];
 }): Promise<EmbeddedServices> {
+  const embedded = !opts.databaseUrl || !opts.temporalAddress;
+  // Another Herald on this data directory explains taken ports too: say it with them.
+  const holder = embedded ? await dataDirHolder(opts.dataDir) : undefined;
+  const held = holder ? heldMessage(opts.dataDir, holder) : undefined;
+  await checkPortsFree([
+    ...(opts.otherPorts ?? []),
+    ...(opts.databaseUrl ? [] : [{ role: 'postgres' as const, port: opts.postgresPort, host: '127.0.0.1' }]),
+    ...(opts.temporalAddress
+      ? []
+      : [
+          { role: 'temporal' as const, port: opts.temporalPort, host: '127.0.0.1' },
+          ...(opts.uiPort ? [{ role: 'temporalUi' as const, port: opts.uiPort, host: '127.0.0.1' }] : []),
+        ]),
+  ]).catch((err) => {
+    throw held && err instanceof PortInUseError ? new PortInUseError(`${err.message}\n${held}`) : err;
+  });
+  if (held) throw new StartupError(held);
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch(() => {});
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
   };
   try {
+    if (embedded) stops.push(await lockDataDir(opts.dataDir));
     let databaseUrl = opts.databaseUrl;
     if (!databaseUrl) {
       const pg = await startEmbeddedPostgres({

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { StartupError } from '../startup-error';
 
 /** The last release that `go install` can build: later ones carry a `replace` directive. */
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
@@ -9,7 +10,9 @@ export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.
 /** The project's ignored tool folder, where set-up builds the CLI when it is found nowhere else. */
 export const TOOLS_BIN = path.resolve(__dirname, '../../.tools/bin');
 
-export class MissingToolError extends Error {}
+export class MissingToolError extends StartupError {
+  override name = 'MissingToolError';
+}
 
 function executable(file: string): boolean {
   try {

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import type { Logger } from '../logger';
+import { StartupError } from '../startup-error';
+import { PortInUseError, portInUseMessage, temporalAnswers } from './ports';
 
 /** Herald's search attributes; the compose file registers the same set. */
 export const SEARCH_ATTRIBUTES = ['HeraldApplicationId', 'HeraldWebhookId', 'HeraldEventType'] as const;
@@ -75,17 +75,26 @@ export async function startTemporalDevServer(opts: {
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'error' (the CLI cannot be run at all) comes without an 'exit'.
+  const exited = new Promise<string>((resolve) => {
+    child.once('exit', (code, signal) =>
+      resolve(signal ? `was killed by ${signal}` : `exited with code ${code}`),
+    );
+    child.once('error', (err) => resolve(`could not be run (${err.message})`));
+  });
   const address = `127.0.0.1:${opts.port}`;
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const code = await Promise.race([exited, new Promise<'wait'>((r) => setTimeout(() => r('wait'), 250))]);
-    if (code !== 'wait') throw new Error(`temporal server exited with ${code}: ${output.trim()}`);
-    if (await frontendReady(address)) break;
+    const ended = await Promise.race([exited, new Promise<'wait'>((r) => setTimeout(() => r('wait'), 250))]);
+    if (ended !== 'wait') throw await startFailure(ended, output);
+    if (await temporalAnswers(address)) break;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`temporal server did not become ready in 60 s: ${output.trim()}`);
+      await exited;
+      throw new StartupError(
+        `the Temporal dev server did not answer on ${address} within 60 s: ${lastMessage(output)}`,
+      );
     }
   }
   return {
@@ -102,25 +111,28 @@ export async function startTemporalDevServer(opts: {
   };
 }
 
-async function frontendReady(address: string): Promise<boolean> {
-  const [host, port] = address.split(':');
-  const open = await new Promise<boolean>((resolve) => {
-    const socket = net.connect(Number(port), host, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
-  if (!open) return false;
-  try {
-    const connection = await Connection.connect({ address, connectTimeout: 2_000 });
-    try {
-      await connection.workflowService.getSystemInfo({});
-      return true;
-    } finally {
-      await connection.close();
-    }
-  } catch {
-    return false;
+/**
+ * Why the dev server ended before answering, in one line: a taken port (the CLI says "can't set
+ * frontend port 7233: listen tcp ...: bind: address already in use") becomes the port's message.
+ */
+async function startFailure(ended: string, output: string): Promise<StartupError> {
+  const taken = /can't set (frontend|UI) port (\d+):[^\n]*address already in use/i.exec(output);
+  if (taken) {
+    const role = taken[1] === 'UI' ? 'temporalUi' : 'temporal';
+    return new PortInUseError(await portInUseMessage({ role, port: Number(taken[2]) }));
   }
+  return new StartupError(`the Temporal dev server ${ended}: ${lastMessage(output)}`);
+}
+
+/** The CLI's last error (its `msg="..."`), else its last line of output; one line either way. */
+function lastMessage(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+  const errors = lines.filter((line) => /level=(ERROR|FATAL)|^Error:/i.test(line));
+  const line = errors.at(-1) ?? lines.at(-1);
+  if (!line) return 'it printed nothing';
+  const msg = /msg="((?:[^"\\]|\\.)*)"/.exec(line);
+  return (msg ? msg[1] : line).slice(0, 500);
 }

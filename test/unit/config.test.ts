@@ -36,3 +36,15 @@ test('a bad value names the variable and does not echo secrets', () => {
 test('empty variables count as unset', () => {
   expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 3000, databaseUrl: undefined });
 });
+
+test('the embedded services default to ports 54329, 7233 and 8233; a UI port of 0 runs no UI', () => {
+  expect(loadConfig({}).embedded).toEqual({
+    postgresPort: 54329,
+    temporalPort: 7233,
+    temporalUiPort: 8233,
+    ephemeral: false,
+  });
+  expect(loadConfig({ HERALD_TEMPORAL_UI_PORT: '0' }).embedded.temporalUiPort).toBeUndefined();
+  expect(() => loadConfig({ HERALD_PG_PORT: '0' })).toThrow(/HERALD_PG_PORT/);
+  expect(() => loadConfig({ HERALD_TEMPORAL_PORT: '70000' })).toThrow(/HERALD_TEMPORAL_PORT/);
+});
