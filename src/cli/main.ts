@@ -11,7 +11,8 @@ export class StartupError extends Error {}
 export function runMain(name: string, main: () => Promise<void>): void {
   main().catch((err) => {
     if (err instanceof ConfigError || err instanceof StartupError || err instanceof MissingToolError) {
-      process.stderr.write(`herald ${name}: ${err.message}\n`);
+      // One line per problem (a configuration error may list several), each naming the command.
+      for (const line of err.message.split('\n')) process.stderr.write(`herald ${name}: ${line}\n`);
     } else {
       process.stderr.write(`herald ${name}: ${err?.stack ?? err}\n`);
     }
