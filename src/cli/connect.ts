@@ -4,7 +4,7 @@ import { createPool, type Pool } from '../db/pool';
 import {
   connectionOptions,
   describeConnection,
-  explainConnectError,
+  probeTls,
   type TemporalConnection,
 } from '../temporal/connection';
 import { StartupError } from './main';
@@ -37,6 +37,13 @@ export async function connectDatabase(databaseUrl: string, max?: number): Promis
 
 /** Connects once with the configured TLS and key; a failure is one StartupError line saying why. */
 export async function checkTemporal(address: string, settings: TemporalConnection): Promise<void> {
+  const failure = (why: string) =>
+    new StartupError(
+      `TEMPORAL_ADDRESS: cannot connect to Temporal at ${address} (${describeConnection(settings)}): ${why}`,
+    );
+  // A TLS refusal would reach the SDK as "failed to connect": ask the TLS library for the reason.
+  const refused = await probeTls(settings, address);
+  if (refused) throw failure(refused);
   try {
     const connection = await Connection.connect({
       ...connectionOptions(settings, address),
@@ -44,9 +51,7 @@ export async function checkTemporal(address: string, settings: TemporalConnectio
     });
     await connection.close();
   } catch (err) {
-    const why = explainConnectError(settings, (err as Error).message.split('\n')[0]);
-    throw new StartupError(
-      `TEMPORAL_ADDRESS: cannot connect to Temporal at ${address} (${describeConnection(settings)}): ${why}`,
-    );
+    const hint = settings.tls ? '' : ' (if the server requires TLS, set TEMPORAL_TLS=true)';
+    throw failure(`${(err as Error).message.split('\n')[0]}${hint}`);
   }
 }

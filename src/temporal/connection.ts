@@ -1,5 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import {
   type ClientConfigProfile,
@@ -114,7 +116,7 @@ function checkTls(
       pem[s] = 'path' in source ? readFileSync(source.path) : Buffer.from(source.data);
     } catch (err) {
       issues.push(
-        `${sourceName(env, s, source)}: cannot read ${(err as NodeJS.ErrnoException).code ?? 'the file'}`,
+        `${sourceName(env, s, source)}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
       );
     }
   }
@@ -184,29 +186,86 @@ export function describeConnection(connection: TemporalConnection): string {
 }
 
 /**
- * Why a connection attempt failed, in words an operator can act on. The SDKs surface TLS problems
- * as gRPC "unavailable" errors whose text comes from the TLS library; these are the common ones.
+ * Opens one TLS connection as the SDK would (same certificate, key, CA and server name) and speaks
+ * the first HTTP/2 frames, so a refusal comes back as the TLS library's own reason. The SDKs report
+ * every one of these as a bare "failed to connect" or "connection closed": the server rejects a
+ * client certificate only after the client's side of the TLS 1.3 handshake is done, and the alert
+ * that says why is read by nobody. Resolves undefined when the server answers HTTP/2.
  */
-export function explainConnectError(connection: TemporalConnection, message: string): string {
-  const m = message.toLowerCase();
+export function probeTls(
+  connection: TemporalConnection,
+  address: string,
+  timeoutMs = 5_000,
+): Promise<string | undefined> {
+  const tlsConfig = connection.tls;
+  if (!tlsConfig) return Promise.resolve(undefined);
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    Number(address.slice(address.lastIndexOf(':') + 1)),
+  ];
+  const servername = tlsConfig.serverNameOverride ?? (net.isIP(host) ? undefined : host);
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host,
+      port,
+      servername,
+      ALPNProtocols: ['h2'],
+      ca: tlsConfig.serverRootCACertificate ? Buffer.from(tlsConfig.serverRootCACertificate) : undefined,
+      cert: tlsConfig.clientCertPair ? Buffer.from(tlsConfig.clientCertPair.crt) : undefined,
+      key: tlsConfig.clientCertPair ? Buffer.from(tlsConfig.clientCertPair.key) : undefined,
+      // The SDK checks the name it was given (TEMPORAL_TLS_SERVER_NAME) against the certificate.
+      checkServerIdentity: (_host, cert) => tls.checkServerIdentity(servername ?? host, cert),
+    });
+    const done = (reason: string | undefined) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(reason);
+    };
+    const timer = setTimeout(() => done(undefined), timeoutMs); // no verdict: leave it to the SDK
+    // The HTTP/2 preface and an empty SETTINGS frame: the server answers with its SETTINGS once it
+    // has accepted the handshake, or with an alert when it refuses the certificate.
+    socket.once('secureConnect', () =>
+      socket.write(
+        Buffer.concat([
+          Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+          Buffer.from('000000040000000000', 'hex'),
+        ]),
+      ),
+    );
+    socket.once('data', () => done(undefined));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(explainTlsError(connection, err)));
+    socket.once('end', () =>
+      done(
+        explainTlsError(connection, Object.assign(new Error('connection closed'), { code: 'ECONNRESET' })),
+      ),
+    );
+  });
+}
+
+/** A TLS failure in words an operator can act on, naming the variable to change. */
+export function explainTlsError(connection: TemporalConnection, err: NodeJS.ErrnoException): string {
+  const code = err.code ?? '';
   const mtls = Boolean(connection.tls?.clientCertPair);
-  if (/certificate required|tlsv13 alert certificate required|alert number 116/.test(m))
+  if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' || (!mtls && code === 'ECONNRESET'))
     return 'the server requires a client certificate: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH';
-  if (/bad certificate|unknown ca|alert number 4[28]|certificate unknown|decrypt error/.test(m) && mtls)
-    return 'the server refused the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH): is it signed by the CA the server trusts?';
   if (
-    /unknownissuer|unknown issuer|self.signed|unable to verify|certificate verify failed|invalidcertificate/.test(
-      m,
-    )
+    /ALERT_(BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|DECRYPT_ERROR|ACCESS_DENIED)/.test(code) ||
+    (mtls && code === 'ECONNRESET')
   )
+    return 'the server refused the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH): it is not signed by a CA the server trusts';
+  if (
+    code === 'ERR_SSL_TLSV1_ALERT_CERTIFICATE_EXPIRED' ||
+    code === 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED'
+  )
+    return 'the server refused the client certificate (TEMPORAL_TLS_CLIENT_CERT_PATH): it has expired';
+  if (/UNABLE_TO_VERIFY|SELF_SIGNED|UNABLE_TO_GET_ISSUER|CERT_UNTRUSTED/.test(code))
     return "the server's certificate is not trusted: set TEMPORAL_TLS_SERVER_CA_CERT_PATH to the CA that signed it";
-  if (/notvalidforname|hostname|altname|subject alternative name/.test(m))
-    return "the server's certificate does not name this address: set TEMPORAL_TLS_SERVER_NAME to a name it carries";
-  if (!connection.tls && /connection (reset|closed|dropped)|protocol error|http2|frame|handshake/.test(m))
-    return `${message} (the server may require TLS: set TEMPORAL_TLS=true)`;
-  if (connection.tls && /wrong version number|packet length too long|first record/.test(m))
-    return 'the server does not speak TLS on this port: unset TEMPORAL_TLS and the certificate variables';
-  return message;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID')
+    return "the server's certificate does not carry this name: set TEMPORAL_TLS_SERVER_NAME to a name it carries";
+  if (code === 'CERT_HAS_EXPIRED') return "the server's certificate has expired";
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|RECORD_LAYER/.test(code))
+    return 'the server does not speak TLS on this port: unset TEMPORAL_TLS and the TEMPORAL_TLS_* certificate variables';
+  return err.message;
 }
 
 function parseCertificate(pem: Buffer): X509Certificate | undefined {

@@ -78,7 +78,7 @@ test('every bad value is one issue naming its variable, never its value', () => 
   expect(issues({ TEMPORAL_ADDRESS: 'no-port' })).toEqual(['TEMPORAL_ADDRESS: expected host:port']);
   expect(issues({ TEMPORAL_TLS: 'maybe' })).toEqual(['TEMPORAL_TLS: expected true or false']);
   expect(issues({ ...mtlsEnv(), TEMPORAL_TLS_CLIENT_CERT_PATH: '/nonexistent/cert.pem' })).toEqual([
-    'TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read ENOENT',
+    'TEMPORAL_TLS_CLIENT_CERT_PATH: cannot read the file (ENOENT)',
   ]);
   expect(issues({ ...mtlsEnv(), TEMPORAL_TLS_CLIENT_KEY_PATH: undefined as never })).toEqual([
     'TEMPORAL_TLS_CLIENT_KEY_PATH: required with TEMPORAL_TLS_CLIENT_CERT_PATH',
