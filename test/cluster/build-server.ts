@@ -3,7 +3,8 @@
 import { ensureTemporalServer } from './binaries';
 
 ensureTemporalServer().then(
-  (tools) => console.log(`temporal server: ${tools.server}; sql tool: ${tools.sql}; schemas: ${tools.schemaDir}`),
+  (tools) =>
+    console.log(`temporal server: ${tools.server}; sql tool: ${tools.sql}; schemas: ${tools.schemaDir}`),
   (err) => {
     console.error(err.message);
     process.exit(1);
