@@ -59,6 +59,14 @@ export function loadTemporalConnection(env: Record<string, string | undefined>):
   // The loader reads TEMPORAL_TLS as true only for "true" and "1", anything else silently as false.
   for (const name of ['TEMPORAL_TLS', 'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION'])
     if (env[name] !== undefined && !BOOLEAN.test(env[name])) issues.push(`${name}: expected true or false`);
+  // The loader reads it, but the TypeScript SDK has no such switch: refuse rather than ignore it.
+  if (
+    env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION === 'true' ||
+    env.TEMPORAL_TLS_DISABLE_HOST_VERIFICATION === '1'
+  )
+    issues.push(
+      'TEMPORAL_TLS_DISABLE_HOST_VERIFICATION: not supported here; set TEMPORAL_TLS_SERVER_NAME to a name the certificate carries',
+    );
 
   // The loader skips a missing file silently: right for the default location, not for a named one.
   if (env.TEMPORAL_CONFIG_FILE !== undefined && !existsSync(env.TEMPORAL_CONFIG_FILE))
