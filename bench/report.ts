@@ -99,6 +99,27 @@ export function markdownReport(r: Report): string {
     const rss = ['api', 'worker', 'temporal'].map((n) => v(p[n]?.peakRssMiB)).join(' / ');
     lines.push(`| ${s.name} | ${cpu} | ${rss} | ${v(s.delivery.attemptsPerDelivery)} |`);
   }
+  // CPU per delivery, per process: what docs/deployment.md's capacity model is built from.
+  const order = [
+    'api',
+    'worker',
+    'temporal',
+    'frontend',
+    'history',
+    'matching',
+    'temporal-worker',
+    'postgres',
+  ];
+  const names = order.filter((n) => r.scenarios.some((s) => s.processes[n]));
+  lines.push('', `| scenario | CPU ms per delivery: ${names.join(' / ')} | total |`, '|---|---|---|');
+  for (const s of r.scenarios) {
+    const n = s.ledger.deliveredUnique;
+    const per = names.map((name) => s.processes[name]?.cpuSeconds);
+    const total = per.reduce<number>((sum, c) => sum + (c ?? 0), 0);
+    const ms = (c: number | null | undefined) =>
+      c == null || !n ? '–' : String(Math.round((c / n) * 1e5) / 100);
+    lines.push(`| ${s.name} | ${per.map(ms).join(' / ')} | ${ms(total)} |`);
+  }
   lines.push(
     '',
     r.scenarios.every((s) => s.peakIsPerScenario)

@@ -8,7 +8,10 @@
  * BENCH_CPU_PROF=api,worker writes V8 CPU profiles of those processes
  * under bench/results/profiles; BENCH_TEMPORAL_ARGS (a JSON array) adds dev server flags;
  * BENCH_EPHEMERAL=true runs PostgreSQL without fsync; BENCH_STALL_MS (default 60000) is how long
- * no new arrival ends a scenario. DATABASE_URL and TEMPORAL_ADDRESS use existing services.
+ * no new arrival ends a scenario. DATABASE_URL and TEMPORAL_ADDRESS use existing services;
+ * BENCH_TOPOLOGY=cluster runs Temporal's production topology instead of the dev server (separate
+ * frontend, history, matching and worker processes, mTLS; test/cluster/topology.ts) with
+ * BENCH_SHARDS history shards (default 4).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -266,7 +269,8 @@ async function publishLimit(receiver: Receiver, scenario: string, count: number)
 // ---------------------------------------------------------------------------------------------
 // Resources of the processes under test
 
-type ProcName = 'api' | 'worker' | 'temporal' | 'postgres' | 'receiver';
+/** api, worker, receiver, postgres, and `temporal` (dev server) or frontend/history/matching/temporal-worker (cluster). */
+type ProcName = string;
 
 function resourceMeter(pids: Partial<Record<ProcName, number>>) {
   const startCpu: Partial<Record<ProcName, number>> = {};
@@ -720,7 +724,12 @@ async function main() {
         loadBefore,
         loadAfter: load(),
       },
-      services: process.env.TEMPORAL_ADDRESS ? 'external' : 'embedded',
+      services:
+        process.env.BENCH_TOPOLOGY === 'cluster'
+          ? `cluster (${process.env.BENCH_SHARDS ?? 4} history shards, mTLS)`
+          : process.env.TEMPORAL_ADDRESS
+            ? 'external'
+            : 'embedded',
       stackStartupSeconds: startupSeconds,
       scenarios: results,
     };

@@ -13,6 +13,7 @@ import { spawnEntry, stopChild } from '../src/cli/spawn';
 import { migrate } from '../src/db/migrate';
 import { createPool, type Pool } from '../src/db/pool';
 import { startEmbeddedServices } from '../src/embedded/services';
+import { launchCluster } from '../test/cluster/cluster-process';
 import { freePort } from '../test/support/ports';
 
 export const ROOT = path.resolve(__dirname, '..');
@@ -87,7 +88,8 @@ export interface Stack {
   temporal: Connection;
   namespace: string;
   taskQueue: string;
-  pids: { api: number; worker: number; temporal?: number; postgres?: number };
+  /** Processes measured: the dev server is `temporal`; the cluster's services have their own names. */
+  pids: { api: number; worker: number; postgres?: number } & Record<string, number | undefined>;
   temporalMetricsUrl?: string;
   stop(): Promise<void>;
 }
@@ -100,12 +102,23 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   try {
     const logger = pino({ level: 'warn' }, pino.destination(2));
+    // BENCH_TOPOLOGY=cluster: Temporal's production topology (test/cluster), BENCH_SHARDS history shards.
+    const cluster =
+      process.env.BENCH_TOPOLOGY === 'cluster'
+        ? await launchCluster({
+            dir: path.join(opts.dataDir, 'cluster'),
+            shards: Number(process.env.BENCH_SHARDS ?? 4),
+            ephemeral: process.env.BENCH_EPHEMERAL === 'true',
+            log: opts.log,
+          })
+        : undefined;
+    if (cluster) stops.push(() => cluster.stop());
     const external = Boolean(process.env.DATABASE_URL && process.env.TEMPORAL_ADDRESS);
     const temporalMetricsPort = await freePort();
     const services = await startEmbeddedServices({
       dataDir: opts.dataDir,
-      databaseUrl: process.env.DATABASE_URL || undefined,
-      temporalAddress: process.env.TEMPORAL_ADDRESS || undefined,
+      databaseUrl: cluster?.databaseUrl ?? (process.env.DATABASE_URL || undefined),
+      temporalAddress: cluster?.address ?? (process.env.TEMPORAL_ADDRESS || undefined),
       postgresPort: await freePort(),
       temporalPort: await freePort(),
       namespace: 'default',
@@ -115,9 +128,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     });
     stops.push(() => services.stop());
     opts.log(
-      external
-        ? `services: ${process.env.TEMPORAL_ADDRESS} and DATABASE_URL from the environment`
-        : `services: embedded PostgreSQL and Temporal dev server (pid ${services.temporalPid}) in ${opts.dataDir}`,
+      cluster
+        ? `services: Temporal cluster (frontend, history, matching, worker processes; ${cluster.shards} shards; mTLS) in ${opts.dataDir}`
+        : external
+          ? `services: ${process.env.TEMPORAL_ADDRESS} and DATABASE_URL from the environment`
+          : `services: embedded PostgreSQL and Temporal dev server (pid ${services.temporalPid}) in ${opts.dataDir}`,
     );
 
     const pool = createPool(services.databaseUrl, 4);
@@ -142,6 +157,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       ...process.env,
       DATABASE_URL: services.databaseUrl,
       TEMPORAL_ADDRESS: services.temporalAddress,
+      ...cluster?.heraldEnv,
       TEMPORAL_TASK_QUEUE: taskQueue,
       HERALD_DATA_DIR: opts.dataDir,
       HERALD_ADMIN_TOKEN: adminToken,
@@ -160,7 +176,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     const apiUrl = `http://127.0.0.1:${port}`;
     await waitForReady(`${apiUrl}/readyz`, [api, worker]);
 
-    const temporal = await Connection.connect({ address: services.temporalAddress });
+    const temporal = cluster
+      ? await cluster.connect()
+      : await Connection.connect({ address: services.temporalAddress });
     stops.push(() => temporal.close());
     const postgresPid = postmasterPid(path.join(opts.dataDir, 'postgres'));
     return {
@@ -170,10 +188,23 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       temporal,
       namespace: 'default',
       taskQueue,
-      pids: { api: api.pid!, worker: worker.pid!, temporal: services.temporalPid, postgres: postgresPid },
-      temporalMetricsUrl: services.temporalPid
-        ? `http://127.0.0.1:${temporalMetricsPort}/metrics`
-        : undefined,
+      pids: cluster
+        ? {
+            api: api.pid!,
+            worker: worker.pid!,
+            frontend: cluster.pids().frontend,
+            history: cluster.pids().history,
+            matching: cluster.pids().matching,
+            'temporal-worker': cluster.pids().worker,
+            postgres: cluster.pids().postgres,
+          }
+        : { api: api.pid!, worker: worker.pid!, temporal: services.temporalPid, postgres: postgresPid },
+      // The cluster's persistence metrics come from its history service, which does most writes.
+      temporalMetricsUrl: cluster
+        ? cluster.metricsUrls.history
+        : services.temporalPid
+          ? `http://127.0.0.1:${temporalMetricsPort}/metrics`
+          : undefined,
       stop: stopAll,
     };
   } catch (err) {

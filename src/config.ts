@@ -1,6 +1,8 @@
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+import { resolveDatabaseUrl } from './db/connection-string';
+import { loadTemporalConnection, type TemporalConnection } from './temporal/connection';
 
 /** Every environment variable Herald reads, with its default. The README's table mirrors this. */
 const booleanFlag = z
@@ -32,11 +34,7 @@ const cidrList = z
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.url({ message: 'expected a postgres:// connection string' }).optional(),
-  TEMPORAL_ADDRESS: z
-    .string()
-    .regex(/^[^\s:]+:\d+$/, 'expected host:port')
-    .optional(),
-  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS and the API key: src/temporal/connection.ts.
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('herald'),
   TEMPORAL_UI_URL: z.url().default('http://localhost:8233'),
   HERALD_DATA_DIR: z.string().min(1).default('.data'),
@@ -70,7 +68,14 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config {
   port: number;
   databaseUrl: string | undefined;
-  temporal: { address: string | undefined; namespace: string; taskQueue: string; uiUrl: string };
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    uiUrl: string;
+    /** Address, namespace, TLS and API key as Temporal's loader read them (src/temporal/connection.ts). */
+    connection: TemporalConnection;
+  };
   dataDir: string;
   /** The embedded services of `npm start` and `npm run services` (used only when DATABASE_URL or TEMPORAL_ADDRESS is unset). */
   embedded: {
@@ -109,20 +114,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable means "not set", as in most twelve-factor tools.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    // Values are not echoed: DATABASE_URL and HERALD_ADMIN_TOKEN carry secrets.
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
-  }
+  const temporal = loadTemporalConnection(present);
+  const database = parsed.success ? resolveDatabaseUrl(parsed.data.DATABASE_URL, present) : undefined;
+  // Values are not echoed: DATABASE_URL, HERALD_ADMIN_TOKEN and TEMPORAL_API_KEY carry secrets.
+  const lines = [
+    ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
+    ...(database?.issues ?? []),
+    ...temporal.issues,
+  ];
+  // One line per bad value, each complete on its own (runMain prefixes every line).
+  if (!parsed.success || lines.length)
+    throw new ConfigError(lines.map((l) => `invalid configuration: ${l}`).join('\n'));
   const e = parsed.data;
   return {
     port: e.PORT,
-    databaseUrl: e.DATABASE_URL,
+    databaseUrl: database?.url,
     temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
+      address: temporal.connection.address,
+      namespace: temporal.connection.namespace,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       uiUrl: e.TEMPORAL_UI_URL.replace(/\/$/, ''),
+      connection: temporal.connection,
     },
     dataDir: path.resolve(e.HERALD_DATA_DIR),
     embedded: {

@@ -14,7 +14,7 @@ runMain('api', async () => {
   const pool = await connectDatabase(databaseUrl, 1);
   await migrate(pool); // idempotent and serialised by an advisory lock: safe from every replica
   await pool.end();
-  await checkTemporal(temporalAddress);
+  await checkTemporal(temporalAddress, config.temporal.connection);
   const server = await startApiServer({
     config,
     databaseUrl,

@@ -1,6 +1,12 @@
 import { Connection } from '@temporalio/client';
 import type { Config } from '../config';
 import { createPool, type Pool } from '../db/pool';
+import {
+  connectionOptions,
+  describeConnection,
+  probeTls,
+  type TemporalConnection,
+} from '../temporal/connection';
 import { StartupError } from './main';
 
 /** The production entry points need both services named; `npm start` provides embedded ones. */
@@ -29,13 +35,23 @@ export async function connectDatabase(databaseUrl: string, max?: number): Promis
   }
 }
 
-export async function checkTemporal(address: string): Promise<void> {
+/** Connects once with the configured TLS and key; a failure is one StartupError line saying why. */
+export async function checkTemporal(address: string, settings: TemporalConnection): Promise<void> {
+  const failure = (why: string) =>
+    new StartupError(
+      `TEMPORAL_ADDRESS: cannot connect to Temporal at ${address} (${describeConnection(settings)}): ${why}`,
+    );
+  // A TLS refusal would reach the SDK as "failed to connect": ask the TLS library for the reason.
+  const refused = await probeTls(settings, address);
+  if (refused) throw failure(refused);
   try {
-    const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+    const connection = await Connection.connect({
+      ...connectionOptions(settings, address),
+      connectTimeout: 5_000,
+    });
     await connection.close();
   } catch (err) {
-    throw new StartupError(
-      `TEMPORAL_ADDRESS: cannot reach Temporal at ${address}: ${(err as Error).message}`,
-    );
+    const hint = settings.tls ? '' : ' (if the server requires TLS, set TEMPORAL_TLS=true)';
+    throw failure(`${(err as Error).message.split('\n')[0]}${hint}`);
   }
 }

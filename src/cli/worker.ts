@@ -11,7 +11,7 @@ runMain('worker', async () => {
   const logger = createLogger(config.logLevel, 'herald-worker');
   const { databaseUrl, temporalAddress } = requireServices(config);
   const pool = await connectDatabase(databaseUrl, 50);
-  await checkTemporal(temporalAddress);
+  await checkTemporal(temporalAddress, config.temporal.connection);
   const metrics = createMetrics();
   const metricsServer = config.metricsPort
     ? await serveMetrics(metrics, config.metricsPort, logger)

@@ -23,7 +23,7 @@ function executable(file: string): boolean {
   }
 }
 
-function goBinDir(): string | undefined {
+export function goBinDir(): string | undefined {
   try {
     const gobin = execFileSync('go', ['env', 'GOBIN'], { encoding: 'utf8' }).trim();
     if (gobin) return gobin;

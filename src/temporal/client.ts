@@ -1,6 +1,7 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Config } from '../config';
+import { connectionOptions } from './connection';
 import { installRuntime } from './runtime';
 
 /**
@@ -10,6 +11,6 @@ import { installRuntime } from './runtime';
  */
 export async function connectTemporalClient(config: Config, address: string): Promise<Client> {
   installRuntime();
-  const connection = await NativeConnection.connect({ address });
+  const connection = await NativeConnection.connect(connectionOptions(config.temporal.connection, address));
   return new Client({ connection, namespace: config.temporal.namespace });
 }

@@ -8,6 +8,7 @@ import type { Pool } from '../db/pool';
 import { createHttpSender } from '../delivery/http-sender';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { connectionOptions } from './connection';
 import { installRuntime } from './runtime';
 import { startWorkflowStarter } from './starter';
 
@@ -29,7 +30,9 @@ export async function createHeraldWorker(opts: {
   sdkMetricsAddress?: string;
 }) {
   installRuntime({ sdkMetricsAddress: opts.sdkMetricsAddress });
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await NativeConnection.connect(
+    connectionOptions(opts.config.temporal.connection, opts.address),
+  );
   const sender = createHttpSender({ allowedNetworks: opts.config.allowedNetworks });
   const bundle =
     opts.workflowBundlePath ??
