@@ -1,10 +1,10 @@
 /**
  * The receiving guide's examples (examples/), each run for real: its dependencies installed from
- * the package registries, built, started on loopback with a webhook secret, and pointed at by a
- * real Herald webhook. Each must accept a genuine delivery (the attempt records a 2xx), Run Test,
- * and a delivery signed during a secret rotation (two signatures, its own second); and reject the
- * same request with a changed body, correctly signed copies whose timestamp is 6 minutes off, and
- * a valid signature under another version.
+ * the package registries (Laravel from Debian's packages), built, started on loopback
+ * with a webhook secret, and pointed at by a real Herald webhook. Each must accept a genuine
+ * delivery (the attempt records a 2xx), Run Test, and a delivery signed during a secret rotation
+ * (two signatures, its own second); and reject the same request with a changed body, correctly
+ * signed copies whose timestamp is 6 minutes off, and a valid signature under another version.
  *
  * Set-up reuses what an earlier run built (node_modules, .venv, bin/, target/) while it is newer
  * than the files it was built from. A missing toolchain fails the example's tests with a message
@@ -177,6 +177,24 @@ const java: Example = {
     await step('mvn', ['-q', '-B', '-Dstyle.color=never', '-DskipTests', 'package'], this.dir);
   },
   command: () => ({ cmd: 'java', args: ['-jar', path.join(java.dir, 'target', 'herald-receiver.jar')] }),
+};
+
+const laravel: Example = {
+  name: 'php-laravel',
+  dir: dir('php-laravel'),
+  async setUp() {
+    const hint = "PHP 8 or later with Laravel 8: Debian's php-cli and php-laravel-framework";
+    await requireTool('php', ['-v'], 'Laravel', hint);
+    // Debian installs the framework under /usr/share/php, on PHP's include path.
+    await requireTool(
+      'php',
+      ['-r', "require 'Illuminate/autoload.php'; echo Illuminate\\Foundation\\Application::VERSION;"],
+      'Laravel',
+      hint,
+    );
+  },
+  // PHP's built-in server with Laravel's front controller as its router script.
+  command: (port) => ({ cmd: 'php', args: ['-S', `127.0.0.1:${port}`, 'public/index.php'] }),
 };
 
 // --- a running receiver -------------------------------------------------------------------------
@@ -411,7 +429,7 @@ async function checkExample(example: Example, secretKind: string) {
   }
 }
 
-for (const example of [node, python, go, java]) {
+for (const example of [node, python, go, java, laravel]) {
   describe(`examples/${example.name}`, () => {
     beforeAll(() => example.setUp(), SETUP_TIMEOUT_MS);
 
