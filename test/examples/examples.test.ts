@@ -1,14 +1,14 @@
 /**
  * The receiving guide's examples (examples/), each run for real: its dependencies installed from
- * the package registries (Laravel from Debian's packages), built, started on loopback
+ * the package registries (Laravel and Rails from Debian's packages), built, started on loopback
  * with a webhook secret, and pointed at by a real Herald webhook. Each must accept a genuine
  * delivery (the attempt records a 2xx), Run Test, and a delivery signed during a secret rotation
  * (two signatures, its own second); and reject the same request with a changed body, correctly
  * signed copies whose timestamp is 6 minutes off, and a valid signature under another version.
  *
- * Set-up reuses what an earlier run built (node_modules, .venv, bin/, target/) while it is newer
- * than the files it was built from. A missing toolchain fails the example's tests with a message
- * naming it: nothing is skipped.
+ * Set-up reuses what an earlier run built (node_modules, .venv, bin/, target/; Gemfile.lock while
+ * Bundler accepts it) while it is newer than the files it was built from. A missing toolchain
+ * fails the example's tests with a message naming it: nothing is skipped.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -195,6 +195,23 @@ const laravel: Example = {
   },
   // PHP's built-in server with Laravel's front controller as its router script.
   command: (port) => ({ cmd: 'php', args: ['-S', `127.0.0.1:${port}`, 'public/index.php'] }),
+};
+
+const rails: Example = {
+  name: 'ruby-rails',
+  dir: dir('ruby-rails'),
+  async setUp() {
+    const hint = "Ruby with Rails 6.1 or later and WEBrick: Debian's ruby-rails";
+    await requireTool('ruby', ['--version'], 'Rails', hint);
+    await requireTool('bundle', ['--version'], 'Rails', hint);
+    // Bundler resolves the Gemfile against the installed gems and writes Gemfile.lock; a lock
+    // naming versions no longer installed (the packages were upgraded) is resolved anew.
+    if ((await run('bundle', ['check'], this.dir)).code === 0) return;
+    rmSync(path.join(this.dir, 'Gemfile.lock'), { force: true });
+    await step('bundle', ['check'], this.dir);
+  },
+  // `bin/rails server` reads PORT.
+  command: () => ({ cmd: 'ruby', args: ['bin/rails', 'server', '-b', '127.0.0.1'] }),
 };
 
 // --- a running receiver -------------------------------------------------------------------------
@@ -429,7 +446,7 @@ async function checkExample(example: Example, secretKind: string) {
   }
 }
 
-for (const example of [node, python, go, java, laravel]) {
+for (const example of [node, python, go, java, laravel, rails]) {
   describe(`examples/${example.name}`, () => {
     beforeAll(() => example.setUp(), SETUP_TIMEOUT_MS);
 
