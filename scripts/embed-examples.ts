@@ -29,11 +29,16 @@ const LANGUAGES: Record<string, string> = {
   '.java': 'java',
   '.xml': 'xml',
   '.json': 'json',
+  '.php': 'php',
+  '.rb': 'ruby',
 };
 
-/** The fenced block's info string: by extension; `text` for the rest (requirements.txt, go.mod). */
+/** Files whose name, not extension, says the language. */
+const NAMES: Record<string, string> = { Gemfile: 'ruby' };
+
+/** The fenced block's info string: by name or extension; `text` for the rest (requirements.txt, go.mod). */
 export function languageOf(file: string): string {
-  return LANGUAGES[path.extname(file)] ?? 'text';
+  return NAMES[path.basename(file)] ?? LANGUAGES[path.extname(file)] ?? 'text';
 }
 
 /** The file as a fenced code block, its fence longer than any run of backticks inside it. */

@@ -1,17 +1,20 @@
 /**
  * The receiving guide's examples (examples/), each run for real: its dependencies installed from
- * the package registries, built, started on loopback with a webhook secret, and pointed at by a
- * real Herald webhook. Each must accept a genuine delivery (the attempt records a 2xx) and Run
- * Test, and reject the same request with a changed body.
+ * the package registries (Laravel and Rails from Debian's packages), built, started on loopback
+ * with a webhook secret, and pointed at by a real Herald webhook. Each must accept a genuine
+ * delivery (the attempt records a 2xx), Run Test, and a delivery signed during a secret rotation
+ * (two signatures, its own second); and reject the same request with a changed body, correctly
+ * signed copies whose timestamp is 6 minutes off, and a valid signature under another version.
  *
- * Set-up reuses what an earlier run built (node_modules, .venv, bin/, target/) while it is newer
- * than the files it was built from. A missing toolchain fails the example's tests with a message
- * naming it: nothing is skipped.
+ * Set-up reuses what an earlier run built (node_modules, .venv, bin/, target/; Gemfile.lock while
+ * Bundler accepts it) while it is newer than the files it was built from. A missing toolchain
+ * fails the example's tests with a message naming it: nothing is skipped.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { stopChild } from '../../src/cli/spawn';
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
@@ -106,8 +109,8 @@ interface Example {
   dir: string;
   /** Checks the toolchain, installs dependencies and builds; reuses fresh artifacts. */
   setUp(): Promise<void>;
-  /** The command that starts the receiver (it reads HERALD_WEBHOOK_SECRET and PORT). */
-  command(): { cmd: string; args: string[] };
+  /** The command that starts the receiver on `port` (HERALD_WEBHOOK_SECRET and PORT are set too). */
+  command(port: number): { cmd: string; args: string[] };
 }
 
 const dir = (name: string) => path.join(EXAMPLES, name);
@@ -176,6 +179,41 @@ const java: Example = {
   command: () => ({ cmd: 'java', args: ['-jar', path.join(java.dir, 'target', 'herald-receiver.jar')] }),
 };
 
+const laravel: Example = {
+  name: 'php-laravel',
+  dir: dir('php-laravel'),
+  async setUp() {
+    const hint = "PHP 8 or later with Laravel 8: Debian's php-cli and php-laravel-framework";
+    await requireTool('php', ['-v'], 'Laravel', hint);
+    // Debian installs the framework under /usr/share/php, on PHP's include path.
+    await requireTool(
+      'php',
+      ['-r', "require 'Illuminate/autoload.php'; echo Illuminate\\Foundation\\Application::VERSION;"],
+      'Laravel',
+      hint,
+    );
+  },
+  // PHP's built-in server with Laravel's front controller as its router script.
+  command: (port) => ({ cmd: 'php', args: ['-S', `127.0.0.1:${port}`, 'public/index.php'] }),
+};
+
+const rails: Example = {
+  name: 'ruby-rails',
+  dir: dir('ruby-rails'),
+  async setUp() {
+    const hint = "Ruby with Rails 6.1 or later and WEBrick: Debian's ruby-rails";
+    await requireTool('ruby', ['--version'], 'Rails', hint);
+    await requireTool('bundle', ['--version'], 'Rails', hint);
+    // Bundler resolves the Gemfile against the installed gems and writes Gemfile.lock; a lock
+    // naming versions no longer installed (the packages were upgraded) is resolved anew.
+    if ((await run('bundle', ['check'], this.dir)).code === 0) return;
+    rmSync(path.join(this.dir, 'Gemfile.lock'), { force: true });
+    await step('bundle', ['check'], this.dir);
+  },
+  // `bin/rails server` reads PORT.
+  command: () => ({ cmd: 'ruby', args: ['bin/rails', 'server', '-b', '127.0.0.1'] }),
+};
+
 // --- a running receiver -------------------------------------------------------------------------
 
 interface Running {
@@ -199,7 +237,7 @@ async function startExample(
   example: Example,
   port: number,
   secret: string,
-  command = example.command(),
+  command = example.command(port),
   timeoutMs = 60_000,
 ): Promise<Running> {
   const child: ChildProcess = spawn(command.cmd, command.args, {
@@ -263,7 +301,11 @@ interface Attempt {
 
 /** Publishes one person event and waits for its delivery to the one webhook to finish. */
 async function publishAndDeliver(key: ApiClient, scope: string, entityId: string, receiver: Running) {
-  const published = await admin.post('/v1/events', personEvent(entityId, { scopes: [scope] }));
+  // Not only ASCII: a verifier that signs text in the wrong encoding fails on these bytes.
+  const published = await admin.post(
+    '/v1/events',
+    personEvent(entityId, { scopes: [scope], data: { name: `Zoë Ångström ${entityId} ✓` } }),
+  );
   expect(published.status).toBe(202);
   expect(published.body.deliveries).toHaveLength(1);
   const deliveryId = published.body.deliveries[0].id as string;
@@ -286,9 +328,13 @@ async function publishAndDeliver(key: ApiClient, scope: string, entityId: string
   }
 }
 
-/** Sends a recorded request again, directly, optionally with another body. */
-function resend(attempt: Attempt, body = attempt.request.body) {
-  return fetch(attempt.request.url, { method: 'POST', headers: attempt.request.headers, body });
+/** Sends a recorded request again, directly, optionally with another body or other headers. */
+function resend(attempt: Attempt, body = attempt.request.body, headers: Record<string, string> = {}) {
+  return fetch(attempt.request.url, {
+    method: 'POST',
+    headers: { ...attempt.request.headers, ...headers },
+    body,
+  });
 }
 
 function tampered(body: string): string {
@@ -296,12 +342,43 @@ function tampered(body: string): string {
   return JSON.stringify({ ...envelope, data: { ...envelope.data, name: 'Mallory' } });
 }
 
+/**
+ * The `v1,...` signature of a recorded request's id and body at `seconds` (since 1970) with
+ * `secret`, made by the spec's reference library rather than Herald's own signer.
+ */
+function signatureOf(attempt: Attempt, secret: string, seconds: number): string {
+  const signer = secret.startsWith('whsec_')
+    ? new StandardWebhook(secret)
+    : new StandardWebhook(Buffer.from(secret, 'utf8'), { format: 'raw' });
+  return signer.sign(attempt.request.headers['webhook-id'], new Date(seconds * 1000), attempt.request.body);
+}
+
+/** Headers that sign a recorded request anew, `offsetSeconds` from now, under `version`. */
+function resigned(attempt: Attempt, secret: string, offsetSeconds: number, version = 'v1') {
+  const seconds = Math.floor(Date.now() / 1000) + offsetSeconds;
+  return {
+    'webhook-timestamp': String(seconds),
+    'webhook-signature': signatureOf(attempt, secret, seconds).replace(/^v1,/, `${version},`),
+  };
+}
+
 const is2xx = (status: number | null | undefined) => status != null && status >= 200 && status < 300;
+
+/** Fails naming what was sent and what the receiver printed, unless `status` is as expected. */
+function expectAnswer(status: number, expected: '2xx' | '4xx', what: string, receiver: Running) {
+  const ok = expected === '2xx' ? is2xx(status) : status >= 400 && status < 500;
+  if (!ok) {
+    throw new Error(`${what}: expected ${expected}, got ${status}\nreceiver output:\n${receiver.output()}`);
+  }
+}
 
 /**
  * The core check for one example and one kind of secret: a genuine delivery is accepted on the
  * first attempt and printed; the same request with a changed body is rejected with a 4xx while
- * the unchanged one still passes; Run Test succeeds.
+ * the unchanged one still passes; correctly signed copies 6 minutes off in either direction are
+ * rejected, as is a valid signature labelled with another version, while one signed now passes;
+ * Run Test succeeds; and after a secret rotation the receiver, still holding the old secret,
+ * accepts a delivery whose header carries the new secret's signature first and its own second.
  */
 async function checkExample(example: Example, secretKind: string) {
   const { key, scope } = await customer();
@@ -330,29 +407,53 @@ async function checkExample(example: Example, secretKind: string) {
     await eventually(async () => receiver.output().includes(`person.updated ${eventId}`), 5_000);
 
     const forged = await resend(first, tampered(first.request.body));
-    expect(forged.status).toBeGreaterThanOrEqual(400);
-    expect(forged.status).toBeLessThan(500);
+    expectAnswer(forged.status, '4xx', 'the delivery with a changed body', receiver);
     // The control: the same headers with the body Herald signed still pass (a redelivery would too).
-    expect(is2xx((await resend(first)).status)).toBe(true);
+    expectAnswer((await resend(first)).status, '2xx', 'the delivery sent again unchanged', receiver);
+
+    // The timestamp tolerance (5 minutes), both ways; the copy signed now shows the signing is right.
+    const stale = await resend(first, undefined, resigned(first, webhook.secret, -6 * 60));
+    expectAnswer(stale.status, '4xx', 'a correctly signed copy 6 minutes old', receiver);
+    const early = await resend(first, undefined, resigned(first, webhook.secret, 6 * 60));
+    expectAnswer(early.status, '4xx', 'a correctly signed copy 6 minutes ahead', receiver);
+    const now = await resend(first, undefined, resigned(first, webhook.secret, 0));
+    expectAnswer(now.status, '2xx', 'a copy signed anew now', receiver);
+    const v2 = await resend(first, undefined, resigned(first, webhook.secret, 0, 'v2'));
+    expectAnswer(v2.status, '4xx', 'a valid signature labelled v2 instead of v1', receiver);
 
     const test = await key.post(`/v1/webhooks/${webhook.id}/test`);
     expect(test.status).toBe(200);
     expect(test.body).toMatchObject({ outcome: 'succeeded' });
     expect(is2xx(test.body.responseStatus)).toBe(true);
     await eventually(async () => receiver.output().includes('webhook.test evt_'), 5_000);
+
+    // Rotation: Herald signs with the new secret and, for 24 hours, the old one, in that order.
+    const rotated = await key.post(`/v1/webhooks/${webhook.id}/rotate-secret`);
+    expect(rotated.status).toBe(200);
+    const during = await publishAndDeliver(key, scope, `${example.name}-${scopeCounter}-rotated`, receiver);
+    const [signed] = during.delivery.attempts;
+    const signatures = signed.request.headers['webhook-signature'].split(' ');
+    // The receiver's own signature is the second: it must look past the first.
+    const own = signatureOf(signed, webhook.secret, Number(signed.request.headers['webhook-timestamp']));
+    expect(signatures).toHaveLength(2);
+    expect(signatures[1]).toBe(own);
+    expect(signatures[0]).not.toBe(own);
+    expectAnswer(signed.response?.status ?? 0, '2xx', 'a delivery signed during a rotation', receiver);
+    expect(during.delivery.status).toBe('succeeded');
+    await eventually(async () => receiver.output().includes(`person.updated ${during.eventId}`), 5_000);
   } finally {
     await receiver.stop();
   }
 }
 
-for (const example of [node, python, go, java]) {
+for (const example of [node, python, go, java, laravel, rails]) {
   describe(`examples/${example.name}`, () => {
     beforeAll(() => example.setUp(), SETUP_TIMEOUT_MS);
 
-    test(`accepts a genuine delivery and rejects a tampered one (${GENERATED})`, () =>
+    test(`accepts genuine deliveries, also during a rotation; rejects tampered, stale and v2 ones (${GENERATED})`, () =>
       checkExample(example, GENERATED));
 
-    test(`accepts a genuine delivery and rejects a tampered one (${USER_DEFINED})`, () =>
+    test(`accepts genuine deliveries, also during a rotation; rejects tampered, stale and v2 ones (${USER_DEFINED})`, () =>
       checkExample(example, USER_DEFINED));
   });
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { codeBlock, embed, GUIDE, regions } from '../../scripts/embed-examples';
+import { codeBlock, embed, GUIDE, languageOf, regions } from '../../scripts/embed-examples';
 import { bodySignature, standardSignature } from '../../src/delivery/signing';
 
 const guide = readFileSync(GUIDE, 'utf8');
@@ -27,6 +27,12 @@ test('the guide embeds every runnable example and the files that install it', ()
       'examples/go-nethttp/go.mod',
       'examples/java/src/main/java/herald/example/Receiver.java',
       'examples/java/pom.xml',
+      'examples/php-laravel/app/Http/Controllers/HeraldWebhookController.php',
+      'examples/php-laravel/routes/api.php',
+      'examples/php-laravel/config/services.php',
+      'examples/ruby-rails/app/controllers/herald_webhooks_controller.rb',
+      'examples/ruby-rails/config/routes.rb',
+      'examples/ruby-rails/Gemfile',
     ]),
   );
 });
@@ -48,6 +54,13 @@ test('a region that drifted from its file is found, and embedding refills it fro
     "text\n<!-- example: examples/a.js -->\n```js\nconsole.log('new');\n```\n<!-- /example -->\nmore\n",
   );
   expect(regions(fixed, read).every((r) => r.current === r.expected)).toBe(true);
+});
+
+test("a code block's language comes from the file's extension, or its name", () => {
+  expect(languageOf('examples/php-laravel/routes/api.php')).toBe('php');
+  expect(languageOf('examples/ruby-rails/config/routes.rb')).toBe('ruby');
+  expect(languageOf('examples/ruby-rails/Gemfile')).toBe('ruby');
+  expect(languageOf('examples/python-flask/requirements.txt')).toBe('text');
 });
 
 test('a file holding a code fence gets a longer fence', () => {

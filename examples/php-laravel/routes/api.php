@@ -1,0 +1,6 @@
+<?php
+
+use App\Http\Controllers\HeraldWebhookController;
+use Illuminate\Support\Facades\Route;
+
+Route::post('/webhook', [HeraldWebhookController::class, 'handle']);
