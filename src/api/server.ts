@@ -59,7 +59,6 @@ export async function startApiServer(opts: {
       });
     });
   } catch (err) {
-    await recovery.stop().catch(() => {});
     await notifications.close().catch(() => {});
     await temporal.connection.close().catch(() => {});
     await pool.end().catch(() => {});
