@@ -4,9 +4,10 @@
  * the dev server the other suites share. CLUSTER_SCALE (default 1) sizes its ledgers.
  * @type {import('jest').Config}
  */
+const { project } = require('./jest.base.js');
+
 module.exports = {
-  testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  ...project,
   testMatch: ['<rootDir>/test/cluster/**/*.test.ts'],
   testTimeout: 600_000,
   maxWorkers: 1,

@@ -1,13 +1,29 @@
+// `npm test`. The fault suite and the cluster test run on their own (npm run test:faults,
+// npm run test:cluster), and so does the history recorder (npm run record:histories).
+const { project, services } = require('./jest.base.js');
+
 /** @type {import('jest').Config} */
 module.exports = {
-  testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // The fault suite and the cluster test run on their own: npm run test:faults, npm run test:cluster.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/', '<rootDir>/test/cluster/'],
-  // Integration tests share one embedded PostgreSQL and Temporal dev server, started once.
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  ...services,
   testTimeout: 120_000,
   maxWorkers: 2,
+  projects: [
+    {
+      ...project,
+      displayName: 'herald',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/', '<rootDir>/test/cluster/'],
+    },
+    {
+      // The integration suite once more with workers that cache no workflow: every workflow task
+      // replays its whole history, so a behaviour that changes on replay fails here. Not sync.test.ts:
+      // its 1,000-entity paced sync replays a 300-event history for each of 2,000 tasks (over 5 min
+      // here); lifecycle.test.ts drives syncs through pause, cancel, waiting and hand-over instead.
+      ...project,
+      displayName: 'no-cache',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/sync.test.ts'],
+      globals: { HERALD_TEST_WORKER_CACHE: '0' },
+    },
+  ],
 };

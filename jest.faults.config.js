@@ -4,12 +4,12 @@
  * FAULT_SCALE (default 1) sizes the cases; CI runs a fraction (.ci/run).
  * @type {import('jest').Config}
  */
-const base = require('./jest.config.js');
+const { project, services } = require('./jest.base.js');
 
 module.exports = {
-  ...base,
+  ...project,
+  ...services,
   testMatch: ['<rootDir>/test/faults/**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 600_000,
   maxWorkers: 1,
 };

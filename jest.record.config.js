@@ -1,10 +1,11 @@
 // `npm run record:histories`: records workflow histories for the replay test (test/replay/).
-const base = require('./jest.config.js');
+const { project, services } = require('./jest.base.js');
 
 /** @type {import('jest').Config} */
 module.exports = {
-  ...base,
+  ...project,
+  ...services,
   testMatch: ['<rootDir>/test/replay/record-histories.ts'],
-  testPathIgnorePatterns: ['/node_modules/'],
+  testTimeout: 120_000,
   maxWorkers: 1,
 };

@@ -62,11 +62,12 @@ function reasonOf(err: unknown): string {
   return err instanceof Error ? ((err.cause as Error | undefined)?.message ?? err.message) : String(err);
 }
 
+/** A duration for people, in whole units: 2,600 ms is "2 s". */
 function span(ms: number): string {
   if (ms < 1_000) return `${ms} ms`;
-  if (ms < 120_000) return `${Math.round(ms / 1_000)} s`;
-  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
-  return `${Math.round(ms / 3_600_000)} h`;
+  if (ms < 120_000) return `${Math.floor(ms / 1_000)} s`;
+  if (ms < 7_200_000) return `${Math.floor(ms / 60_000)} min`;
+  return `${Math.floor(ms / 3_600_000)} h`;
 }
 
 /** With no HERALD_OUTAGE_MAX_MS in the input (workflows from before it): a day. */

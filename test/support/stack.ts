@@ -40,6 +40,14 @@ export async function freshDatabase(serverUrl?: string): Promise<string> {
   return url.toString();
 }
 
+/** The no-cache project's worker cache (its jest globals), or HERALD_TEST_WORKER_CACHE when run by hand. */
+function workerCache(): string | undefined {
+  return (
+    (globalThis as { HERALD_TEST_WORKER_CACHE?: string }).HERALD_TEST_WORKER_CACHE ??
+    process.env.HERALD_TEST_WORKER_CACHE
+  );
+}
+
 /** Settings tests use: loopback allowed, http allowed, short retries; overridable per test. */
 export function testEnv(overrides: Record<string, string> = {}): Record<string, string> {
   return {
@@ -55,9 +63,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     HERALD_METRICS_PORT: '0',
     LOG_LEVEL: 'silent',
     // The no-cache project (jest.config.js) runs the suite with a worker that replays every task.
-    ...(process.env.HERALD_TEST_WORKER_CACHE
-      ? { HERALD_WORKER_CACHED_WORKFLOWS: process.env.HERALD_TEST_WORKER_CACHE }
-      : {}),
+    ...(workerCache() === undefined ? {} : { HERALD_WORKER_CACHED_WORKFLOWS: workerCache() }),
     ...overrides,
   };
 }

@@ -1,0 +1,134 @@
+// The chunk activities of releases and syncs, run in @temporalio/testing's MockActivityEnvironment
+// against a real PostgreSQL and a real receiver (no workflow, no worker).
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities, type ReleaseBatch } from '../../activities';
+import { createHttpSender } from '../../src/delivery/http-sender';
+import { createLogger } from '../../src/logger';
+import { createMetrics } from '../../src/metrics';
+import { type ApiClient, apiClient, eventually } from '../support/client';
+import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
+import { type Receiver, startReceiver } from '../support/receiver';
+import { type Stack, startStack } from '../support/stack';
+
+let stack: Stack;
+let receiver: Receiver;
+let admin: ApiClient;
+let key: ApiClient;
+let activities: ReturnType<typeof createActivities>;
+let sender: ReturnType<typeof createHttpSender>;
+
+beforeAll(async () => {
+  stack = await startStack({ worker: false });
+  receiver = await startReceiver();
+  admin = apiClient(stack.api.url, stack.adminToken);
+  key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: ['act'] })).token,
+  );
+  sender = createHttpSender({ allowedNetworks: stack.config.allowedNetworks });
+  activities = createActivities({
+    pool: stack.pool,
+    sender,
+    logger: createLogger('silent', 'test'),
+    metrics: createMetrics(),
+    requestTimeoutMs: stack.config.requestTimeoutMs,
+    retry: stack.config.retry,
+  });
+});
+afterAll(async () => {
+  sender?.close();
+  await stack?.stop();
+  await receiver?.close();
+});
+
+const statusOf = async (ids: string[]) =>
+  (
+    await stack.pool.query('SELECT id, status, workflow_id FROM deliveries WHERE id = ANY($1) ORDER BY id', [
+      ids,
+    ])
+  ).rows as { id: string; status: string; workflow_id: string | null }[];
+
+test('sendHeldDeliveries sends held deliveries one at a time in published order; a failed one awaits its hand-over and is reported again, not resent', async () => {
+  const path = '/held-order';
+  const webhook = await createWebhook(key, { url: receiver.url(path) });
+  await key.post(`/v1/webhooks/${webhook.id}/pause`);
+  const ids: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    const res = await admin.post('/v1/events', personEvent(`held-${i}`, { scopes: ['act'] }));
+    ids.push(res.body.deliveries[0].id);
+  }
+  const owner = `release:${webhook.id}`;
+  const batch = (after = ''): Promise<ReleaseBatch> =>
+    new MockActivityEnvironment().run(activities.sendHeldDeliveries, {
+      webhookId: webhook.id,
+      owner,
+      after,
+      limit: 100,
+      maxAttempts: 4,
+      retry: stack.config.retry,
+    });
+
+  // Paused: the gate stops the batch at the first one, sending nothing.
+  expect(await batch()).toMatchObject({ outcomes: [], stopped: 'inactive' });
+  expect(receiver.on(path)).toHaveLength(0);
+
+  await key.post(`/v1/webhooks/${webhook.id}/resume`);
+  receiver.reply((r) => (r.path === path && r.body.includes('"held-4"') ? { status: 500 } : {}));
+  const first = await batch();
+  expect(receiver.on(path).map((r) => r.headers['webhook-id'])).toHaveLength(12);
+  const published = await Promise.all(
+    ids.map(async (id) => (await key.get(`/v1/deliveries/${id}`)).body.eventId),
+  );
+  expect(receiver.on(path).map((r) => r.headers['webhook-id'])).toEqual(published);
+  expect(first.outcomes.filter((o) => o.outcome === 'failed')).toEqual([
+    expect.objectContaining({ id: ids[4], attemptsMade: 1, lastError: 'HTTP 500' }),
+  ]);
+  const rows = await statusOf(ids);
+  expect(rows.filter((r) => r.status === 'succeeded' && r.workflow_id === owner)).toHaveLength(11);
+  expect(rows.find((r) => r.id === ids[4])).toMatchObject({ status: 'retrying', workflow_id: owner });
+
+  // Run again (a retried activity): the pending hand-over is reported, nothing is sent twice.
+  const again = await batch();
+  expect(again.outcomes).toEqual([
+    expect.objectContaining({ id: ids[4], outcome: 'failed', attemptsMade: 1 }),
+  ]);
+  expect(receiver.on(path)).toHaveLength(12);
+  receiver.reply(() => ({}));
+});
+
+test('sendSyncChunk stops starting requests when cancelled, records the ones under way, and says it was cancelled', async () => {
+  const path = '/chunk-cancel';
+  const webhook = await createWebhook(key, { url: receiver.url(path) });
+  const syncId = 'sync_chunk_cancel';
+  const ids = Array.from({ length: 40 }, (_, i) => `dlv_chunkcancel_${String(i).padStart(2, '0')}`);
+  await stack.pool.query(
+    `WITH ev AS (
+       INSERT INTO events (id, type, action, entity_type, entity_id, data, sync)
+       SELECT 'evt_' || substr(d, 5), 'person.sync', 'sync', 'person', d, '{}', jsonb_build_object('id', $3::text)
+         FROM unnest($1::text[]) d RETURNING id
+     )
+     INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, sync_id, workflow_id)
+     SELECT 'dlv_' || substr(ev.id, 5), ev.id, $2, w.application_id, 'person.sync', 'pending', $3, 'sync:' || $3
+       FROM ev, webhooks w WHERE w.id = $2`,
+    [ids, webhook.id, syncId],
+  );
+  receiver.reply((r) => (r.path === path ? { delayMs: 100 } : {}));
+  const env = new MockActivityEnvironment();
+  const running = env.run(activities.sendSyncChunk, {
+    deliveryIds: ids,
+    concurrency: 4,
+    owner: `sync:${syncId}`,
+    maxAttempts: 4,
+    retry: stack.config.retry,
+  });
+  await eventually(async () => receiver.on(path).length >= 6, 10_000, 10);
+  env.cancel();
+  await expect(running).rejects.toBeInstanceOf(CancelledFailure);
+  const sent = receiver.on(path).length;
+  expect(sent).toBeLessThan(40);
+  const rows = await statusOf(ids);
+  expect(rows.filter((r) => r.status === 'succeeded')).toHaveLength(sent);
+  expect(rows.filter((r) => r.status === 'pending')).toHaveLength(40 - sent);
+  receiver.reply(() => ({}));
+});
