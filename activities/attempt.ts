@@ -4,6 +4,7 @@ import {
   beginAttempt,
   type DeliveryContext,
   disableWebhook,
+  failDelivery,
   type GateVerdict,
   type NextState,
   recordAttempt,
@@ -36,6 +37,11 @@ export interface AttemptInput {
   retry: RetrySettings;
   /** A hold keeps the caller's ownership (a sync waits for its webhook) instead of giving it up. */
   keepOnHold: boolean;
+  /**
+   * A failed attempt hands the delivery over to its own workflow, through the outbox (a sync's or
+   * release's first attempt): the row is left to nobody, `retrying`, for the workers' starter.
+   */
+  handOverFailures?: boolean;
   /** Run Test: sent whatever the webhook's status; one attempt, whose id the API chose. */
   testAttemptId?: string;
 }
@@ -67,7 +73,9 @@ export type AttemptResult =
     }
   /** 410 Gone: the webhook is disabled and the delivery held. */
   | { kind: 'gone'; summary: AttemptSummary }
-  /** The gate sent nothing. `handed-over` carries the failed attempt that awaits its hand-over. */
+  /** Not even a bare record of the attempt could be stored (a data error): the delivery is failed with the reason. */
+  | { kind: 'unrecordable'; message: string }
+  /** The gate sent nothing (`handed-over`: a sync's or release's earlier attempt handed it over). */
   | {
       kind: 'stopped';
       verdict: Exclude<GateVerdict, 'send'>;
@@ -149,8 +157,9 @@ export function createAttempter(deps: AttemptDeps) {
           : {
               status: 'retrying',
               nextAttemptAt: final ? null : new Date(requestStartedAt.getTime() + delayMs),
+              owner: input.handOverFailures ? null : undefined,
             };
-    const attemptNumber = await recordSafely(record, next, {
+    const recorded = await recordSafely(record, next, {
       webhookId: ctx.webhook.id,
       deliveryId: ctx.deliveryId,
       attemptId: record.id,
@@ -163,6 +172,8 @@ export function createAttempter(deps: AttemptDeps) {
       startedAt: requestStartedAt.toISOString(),
       durationMs: record.durationMs,
     });
+    if (typeof recorded === 'string') return { kind: 'unrecordable', message: recorded };
+    const attemptNumber = recorded;
     record.attemptNumber = attemptNumber;
     observe(record, ctx, succeeded && !test);
 
@@ -186,26 +197,38 @@ export function createAttempter(deps: AttemptDeps) {
   }
 
   /**
-   * Records the attempt. Should one of its values be one PostgreSQL can never store (SQLSTATE
-   * class 22), the attempt is recorded without the response and headers and with a short error,
-   * so its outcome still stands; if even that fails, the data error goes to the caller.
+   * Records the attempt; returns its number. Should one of its values be one PostgreSQL can never
+   * store (SQLSTATE class 22), the attempt is recorded without the response and headers and with a
+   * short error, so its outcome still stands. If even that fails, retrying cannot help: the
+   * delivery is failed with the reason, which is returned instead.
    */
-  async function recordSafely(record: AttemptRecord, next: NextState, notice: Record<string, unknown>) {
+  async function recordSafely(
+    record: AttemptRecord,
+    next: NextState,
+    notice: Record<string, unknown>,
+  ): Promise<number | string> {
     try {
       return await recordAttempt(deps.pool, record, next, notice);
     } catch (err) {
       if (!isDataError(err)) throw err;
       deps.logger.warn(
-        { deliveryId: record.deliveryId, err: (err as Error).message },
+        { deliveryId: record.deliveryId, err: err.message },
         'attempt recorded without its response',
       );
-      const bare: AttemptRecord = {
-        ...record,
-        request: { ...record.request, headers: {} },
-        response: record.response && { status: record.response.status, headers: {}, body: Buffer.alloc(0) },
-        error: record.error && { kind: record.error.kind, message: record.error.message.slice(0, 200) },
-      };
-      return recordAttempt(deps.pool, bare, next, notice);
+    }
+    const bare: AttemptRecord = {
+      ...record,
+      request: { ...record.request, headers: {} },
+      response: record.response && { status: record.response.status, headers: {}, body: Buffer.alloc(0) },
+      error: record.error && { kind: record.error.kind, message: record.error.message.slice(0, 200) },
+    };
+    try {
+      return await recordAttempt(deps.pool, bare, next, notice);
+    } catch (err) {
+      if (!isDataError(err)) throw err;
+      const reason = `The attempt could not be recorded: ${err.message} (SQLSTATE ${err.code})`;
+      await failDelivery(deps.pool, record.deliveryId, reason, null);
+      return reason;
     }
   }
 

@@ -27,6 +27,8 @@ export interface SendInput {
    * gives the delivery up to the webhook's release.
    */
   keepOnHold?: boolean;
+  /** A failed attempt hands the delivery over to its own workflow (a sync's attempts). */
+  handOverFailures?: boolean;
   /** Run Test: one attempt, sent even while the webhook is paused, answered rather than thrown. */
   test?: { attemptId: string; create?: TestDelivery };
   /** Unused: workflows from before the budget counted attempts themselves and still pass it. */
@@ -34,18 +36,11 @@ export interface SendInput {
 }
 
 /**
- * What became of one delivery of a sync chunk. A receiver's failure carries its attempt, for the
- * hand-over (syncs from before got a bare 'failed'); `handedOver`: an earlier run of the chunk
- * failed it and its own workflow has it now.
+ * What became of one delivery of a sync chunk. `handedOver`: the receiver failed it, and its own
+ * workflow retries it (the attempt handed it over through the outbox). Syncs from before got
+ * `failed` and started that workflow themselves.
  */
-export type SyncOutcome =
-  | 'sent'
-  | 'inactive'
-  | 'cancelled'
-  | 'unsent'
-  | 'failed'
-  | 'handedOver'
-  | { failed: { attemptsMade: number; retryDelayMs: number; lastError: string } };
+export type SyncOutcome = 'sent' | 'inactive' | 'cancelled' | 'unsent' | 'failed' | 'handedOver';
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const { attempt } = createAttempter(deps);
@@ -57,6 +52,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       maxAttempts: input.test ? null : (input.maxAttempts ?? deps.retry.maxAttempts),
       retry: input.retry ?? deps.retry,
       keepOnHold: input.keepOnHold ?? input.owner === undefined,
+      handOverFailures: input.handOverFailures ?? false,
       testAttemptId: input.test?.attemptId,
     };
   }
@@ -79,8 +75,8 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   /**
    * A sync's requests at interval 0: one activity sends a chunk of deliveries `concurrency` at a
    * time, so the Temporal server records one activity per chunk instead of one per entity
-   * (docs/performance.md). A receiver's failure is reported with its attempt, for the sync to
-   * hand the delivery over. An inactive or deleted webhook stops the chunk (the rest stays
+   * (docs/performance.md). A delivery the receiver fails is handed over to its own workflow
+   * (syncs from before owners start it themselves). An inactive or deleted webhook stops the chunk (the rest stays
    * `unsent`). A cancellation (the sync paused or cancelled) stops new requests; the ones under
    * way finish and are recorded first. Herald's own trouble is thrown once every lane has
    * stopped; the retry skips what succeeded meanwhile (the gate says so).
@@ -101,10 +97,18 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       while (!stop && !ctx.cancellationSignal.aborted && next < input.deliveryIds.length) {
         const i = next++;
         try {
+          const handOver = input.owner !== undefined;
           const result = await classified(() =>
-            attempt(attemptInput({ ...input, deliveryId: input.deliveryIds[i], keepOnHold: true })),
+            attempt(
+              attemptInput({
+                ...input,
+                deliveryId: input.deliveryIds[i],
+                keepOnHold: true,
+                handOverFailures: handOver,
+              }),
+            ),
           );
-          outcomes[i] = syncOutcome(result, input.owner !== undefined);
+          outcomes[i] = syncOutcome(result, handOver);
           if (outcomes[i] === 'inactive' || outcomes[i] === 'cancelled') stop = true;
         } catch (err) {
           stop = true;
@@ -169,6 +173,8 @@ export async function classified<T>(fn: () => Promise<T>): Promise<T> {
 
 /** The failure a workflow gets for an attempt that did not succeed. */
 function failureOf(result: Exclude<AttemptResult, { kind: 'succeeded' }>): ApplicationFailure {
+  if (result.kind === 'unrecordable')
+    return ApplicationFailure.nonRetryable(result.message, FailureTypes.dataError);
   if (result.kind === 'gone') {
     return ApplicationFailure.create({
       type: FailureTypes.webhookInactive,
@@ -230,42 +236,28 @@ function failureOf(result: Exclude<AttemptResult, { kind: 'succeeded' }>): Appli
   }
 }
 
-/** A chunk's outcome for one delivery; `handOvers` false for syncs from before hand-overs kept their backoff. */
-function syncOutcome(result: AttemptResult, handOvers: boolean): SyncOutcome {
+/** A chunk's outcome for one delivery; `handOver` false for syncs from before owners. */
+function syncOutcome(result: AttemptResult, handOver: boolean): SyncOutcome {
   switch (result.kind) {
     case 'succeeded':
       return 'sent';
     case 'gone':
       return 'inactive';
     case 'failed':
-      return handOvers
-        ? {
-            failed: {
-              attemptsMade: result.attemptNumber,
-              retryDelayMs: result.nextRetryDelayMs,
-              lastError: result.message,
-            },
-          }
-        : 'failed';
+      return handOver ? 'handedOver' : 'failed';
+    case 'unrecordable':
+      return 'handedOver'; // failed, with the reason
     default:
       switch (result.verdict) {
         case 'done':
           return 'sent';
         case 'inactive':
           return 'inactive';
-        case 'handed-over':
         case 'exhausted':
-          return handOvers
-            ? {
-                failed: {
-                  attemptsMade: result.attemptCount,
-                  retryDelayMs: result.nextRetryDelayMs,
-                  lastError: 'the last attempt failed',
-                },
-              }
-            : 'failed';
+          return handOver ? 'handedOver' : 'failed';
+        case 'handed-over':
         case 'not-owner':
-          // Its own delivery workflow took it over after an earlier run of this chunk handed it over.
+          // An earlier run of this chunk's attempt failed it and handed it over.
           return 'handedOver';
         default:
           return 'cancelled';

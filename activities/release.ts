@@ -10,8 +10,8 @@ export type ReleaseActivityDeps = AttemptDeps;
 /** What the release did with one held delivery. */
 export type ReleaseOutcome =
   | { id: string; outcome: 'sent' }
-  /** The receiver failed it: the release hands it to its own delivery workflow, backoff kept. */
-  | { id: string; outcome: 'failed'; attemptsMade: number; retryDelayMs: number; lastError: string }
+  /** The receiver failed it: its attempt handed it over to its own delivery workflow, backoff kept. */
+  | { id: string; outcome: 'handedOver' }
   /** Its workflow from before releases waits in the hold for a resume signal. */
   | { id: string; outcome: 'legacy' }
   /** Cancelled or ended meanwhile: nothing to do. */
@@ -31,8 +31,9 @@ export function createReleaseActivities(deps: ReleaseActivityDeps) {
   /**
    * The next held deliveries of a webhook, sent one at a time in published (id) order, so the
    * receiver sees them in that order. Each one's attempt goes through the same gate as any send:
-   * the webhook paused again stops the batch there. A heartbeat after each; a retried batch
-   * resends what a lost attempt left `sending` (at least once) and reports pending hand-overs.
+   * the webhook paused again stops the batch there. One the receiver fails is handed over to its
+   * own workflow through the outbox (the workers' starter starts it with the backoff that attempt
+   * chose). A heartbeat after each; a retried batch resends what a lost attempt left `sending`.
    */
   async function sendHeldDeliveries(input: {
     webhookId: string;
@@ -58,28 +59,14 @@ export function createReleaseActivities(deps: ReleaseActivityDeps) {
           maxAttempts: input.maxAttempts,
           retry: input.retry,
           keepOnHold: false,
+          handOverFailures: true,
         }),
       );
       Context.current().heartbeat(row.id);
       if (result.kind === 'succeeded') outcomes.push({ id: row.id, outcome: 'sent' });
-      else if (result.kind === 'failed')
-        outcomes.push({
-          id: row.id,
-          outcome: 'failed',
-          attemptsMade: result.attemptNumber,
-          retryDelayMs: result.nextRetryDelayMs,
-          lastError: result.message,
-        });
-      else if (result.kind === 'gone') return { outcomes, last: row.id, stopped: 'inactive' };
-      else if (result.verdict === 'inactive') return { outcomes, last: row.id, stopped: 'inactive' };
-      else if (result.verdict === 'handed-over' || result.verdict === 'exhausted')
-        outcomes.push({
-          id: row.id,
-          outcome: 'failed',
-          attemptsMade: result.attemptCount,
-          retryDelayMs: result.nextRetryDelayMs,
-          lastError: 'the last attempt failed',
-        });
+      else if (result.kind === 'failed') outcomes.push({ id: row.id, outcome: 'handedOver' });
+      else if (result.kind === 'gone' || (result.kind === 'stopped' && result.verdict === 'inactive'))
+        return { outcomes, last: row.id, stopped: 'inactive' };
       else outcomes.push({ id: row.id, outcome: 'skipped' });
     }
     return { outcomes, last: rows.at(-1)?.id ?? null };

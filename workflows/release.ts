@@ -2,15 +2,12 @@ import {
   continueAsNew,
   defineSignal,
   getExternalWorkflowHandle,
-  ParentClosePolicy,
   proxyActivities,
   setHandler,
-  startChild,
-  WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities';
-import { deliveryWorkflow, resumeSignal } from './delivery';
+import { resumeSignal } from './delivery';
 import { type RetryPolicySettings, workflowIds } from './shared';
 import { webhookResumedSignal } from './sync';
 
@@ -19,7 +16,6 @@ export interface ReleaseWorkflowInput {
   applicationId: string;
   retry: RetryPolicySettings;
   requestTimeoutMs: number;
-  outageMaxMs?: number;
   /** Carried across continue-as-new: the last delivery looked at. */
   after?: string;
 }
@@ -35,9 +31,9 @@ const HISTORY_LIMIT = 10_000;
  * A webhook's resume (docs/lifecycle.md), started or signalled through the workflow outbox with
  * id `release:<webhookId>`. It wakes the webhook's sync should one wait, then sends the webhook's
  * held deliveries one at a time in published order, so the receiver sees them in that order. One
- * the receiver fails goes to its own delivery workflow with its attempt and backoff (as a sync's
- * entity does). The release ends when nothing is held any more, or when the webhook is paused or
- * disabled again (the next resume starts another).
+ * the receiver fails is handed over to its own delivery workflow with its attempt and backoff
+ * (its attempt leaves it to the workers' starter, as a sync's does). The release ends when nothing
+ * is held any more, or when the webhook is paused or disabled again (the next resume starts another).
  */
 export async function releaseWorkflow(
   input: ReleaseWorkflowInput,
@@ -82,28 +78,7 @@ export async function releaseWorkflow(
         await getExternalWorkflowHandle(workflowIds.delivery(o.id))
           .signal(resumeSignal)
           .catch(() => orphans.push(o.id));
-      } else if (o.outcome === 'failed') {
-        totals.handedOver++;
-        await startChild(deliveryWorkflow, {
-          workflowId: workflowIds.delivery(o.id),
-          // Its earlier run (if any) ended when it held the delivery.
-          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          args: [
-            {
-              deliveryId: o.id,
-              retry: input.retry,
-              requestTimeoutMs: input.requestTimeoutMs,
-              outageMaxMs: input.outageMaxMs,
-              continueFrom: {
-                attemptsMade: o.attemptsMade,
-                retryDelayMs: o.retryDelayMs,
-                lastError: o.lastError,
-              },
-            },
-          ],
-        });
-      }
+      } else if (o.outcome === 'handedOver') totals.handedOver++;
     }
     if (orphans.length > 0) {
       await adoptHeldDeliveries({ deliveryIds: orphans });

@@ -21,13 +21,7 @@ import {
 import type { HeraldActivities, SyncOutcome } from '../activities';
 import type { SyncCursor, SyncProgress, SyncScope } from '../activities/sync';
 import { deliveryWorkflow } from './delivery';
-import {
-  type AttemptFailedDetails,
-  type DeliveryContinuation,
-  FailureTypes,
-  type RetryPolicySettings,
-  workflowIds,
-} from './shared';
+import { FailureTypes, type RetryPolicySettings, workflowIds } from './shared';
 
 export interface SyncWorkflowInput {
   scope: SyncScope;
@@ -35,8 +29,6 @@ export interface SyncWorkflowInput {
   concurrency: number;
   retry: RetryPolicySettings;
   requestTimeoutMs: number;
-  /** Handed on to the delivery workflows of failed entities. */
-  outageMaxMs?: number;
   /** Continue as new once the history holds this many events (lower in tests). */
   historyLimit?: number;
   /** Carried across continue-as-new. */
@@ -71,6 +63,13 @@ export const CHUNKED_SENDS = 'sync-chunked-sends';
 
 /** Patch id: syncs started before it leave their unsent deliveries as they are when cancelled. */
 export const CANCEL_UNSENT = 'sync-cancel-unsent';
+
+/**
+ * Patch id: syncs started before it send without owning their deliveries and start a failed
+ * entity's delivery workflow themselves (a child, at once). Since, they own what they send, and a
+ * failed attempt hands the delivery over through the outbox, its backoff kept.
+ */
+export const OWNED_SENDS = 'sync-owned-sends';
 
 /** At interval 0, deliveries per chunk activity, in multiples of the sync's concurrency. */
 const CHUNK_ROUNDS = 4;
@@ -116,8 +115,15 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { maximumInterval: '1m' },
   });
-  const owner = workflowIds.sync(input.scope.syncId);
-  const sendAs = { owner, maxAttempts: input.retry.maxAttempts, retry: input.retry };
+  const owned = patched(OWNED_SENDS);
+  const sendAs = owned
+    ? {
+        owner: workflowIds.sync(input.scope.syncId),
+        maxAttempts: input.retry.maxAttempts,
+        retry: input.retry,
+        handOverFailures: true,
+      }
+    : {};
 
   const state = input.state ?? { after: null, index: 0, sent: 0, failed: 0, total: 0, paused: false };
   let revision = state.revision ?? 0;
@@ -214,22 +220,16 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
   }
 
   /**
-   * A request the receiver failed: counted here, and retried by a delivery workflow of its own,
-   * which waits the backoff the failed attempt chose and has the attempts left.
+   * A request the receiver failed: counted here, and retried by a delivery workflow of its own.
+   * The failed attempt handed it over (the workers' starter starts that workflow with the backoff
+   * the attempt chose); syncs from before OWNED_SENDS start it here, as a child.
    */
-  async function handOver(deliveryId: string, continueFrom?: DeliveryContinuation): Promise<void> {
+  async function handOver(deliveryId: string): Promise<void> {
     state.failed++;
+    if (owned) return;
     await startChild(deliveryWorkflow, {
       workflowId: workflowIds.delivery(deliveryId),
-      args: [
-        {
-          deliveryId,
-          retry: input.retry,
-          requestTimeoutMs: input.requestTimeoutMs,
-          outageMaxMs: input.outageMaxMs,
-          continueFrom,
-        },
-      ],
+      args: [{ deliveryId, retry: input.retry, requestTimeoutMs: input.requestTimeoutMs }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
   }
@@ -254,17 +254,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
           cancelled = true; // the webhook was deleted
           return undefined;
         }
-        const details = failure(err)?.details?.[0] as AttemptFailedDetails | undefined;
-        await handOver(
-          deliveryId,
-          type === FailureTypes.attemptFailed && details
-            ? {
-                attemptsMade: details.attemptNumber,
-                retryDelayMs: details.nextRetryDelayMs,
-                lastError: failure(err)?.message,
-              }
-            : undefined,
-        );
+        await handOver(deliveryId);
         return Date.now();
       }
     }
@@ -296,9 +286,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
         const again: string[] = [];
         for (const [i, outcome] of outcomes.entries()) {
           if (outcome === 'sent') state.sent++;
-          else if (outcome === 'handedOver') state.failed++;
-          else if (outcome === 'failed') await handOver(pending[i]);
-          else if (typeof outcome === 'object') await handOver(pending[i], outcome.failed);
+          else if (outcome === 'failed' || outcome === 'handedOver') await handOver(pending[i]);
           else if (outcome === 'cancelled')
             cancelled = true; // the webhook was deleted
           else again.push(pending[i]); // not sent because the webhook is not active: again later

@@ -51,6 +51,8 @@ async function started(start: Promise<unknown>): Promise<boolean> {
  *   starts `delivery:<id>` with eager start, so the server answers with the first workflow task
  *   for this very worker (no matching, no poll, one history write fewer: docs/performance.md),
  *   and marks the rows owned by their workflow;
+ * - handed-over deliveries: a sync's or release's attempt failed, and the delivery's own workflow
+ *   goes on from there (`continueFrom`: the attempts made, the backoff that attempt chose);
  * - the workflow outbox: a sync to start (`sync:<id>`), a resume's release to start or signal
  *   (`release:<webhookId>`), committed by the API with the request's own rows.
  * Workflow inputs take this worker's configuration (retry policy, timeouts, limits).
@@ -100,20 +102,25 @@ export function startWorkflowStarter(deps: {
       client.workflow.start(deliveryWorkflow, {
         workflowId: workflowIds.delivery(row.id),
         taskQueue,
-        // The delivery is new: a second start (a lapsed claim) is refused, and harmless.
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        // A new delivery: a second start (a lapsed claim) is refused, and harmless. A handed-over
+        // one may have had a run that ended when it held the delivery; its gate makes a second
+        // start after this one ended harmless too.
+        workflowIdReusePolicy: row.handedOver
+          ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
+          : WorkflowIdReusePolicy.REJECT_DUPLICATE,
         args: [
           {
             deliveryId: row.id,
             retry: config.retry,
             requestTimeoutMs: config.requestTimeoutMs,
             outageMaxMs: config.outageMaxMs,
+            continueFrom: row.handedOver,
           },
         ],
         typedSearchAttributes: [
-          { key: searchAttributes.applicationId, value: row.application_id },
-          { key: searchAttributes.webhookId, value: row.webhook_id },
-          { key: searchAttributes.eventType, value: row.event_type },
+          { key: searchAttributes.applicationId, value: row.applicationId },
+          { key: searchAttributes.webhookId, value: row.webhookId },
+          { key: searchAttributes.eventType, value: row.eventType },
         ],
         requestEagerStart: true,
       }),
@@ -134,7 +141,6 @@ export function startWorkflowStarter(deps: {
               concurrency: config.syncConcurrency,
               retry: config.retry,
               requestTimeoutMs: config.requestTimeoutMs,
-              outageMaxMs: config.outageMaxMs,
               historyLimit: config.syncHistoryLimit,
             },
           ],
@@ -156,7 +162,6 @@ export function startWorkflowStarter(deps: {
             ...payload,
             retry: config.retry,
             requestTimeoutMs: config.requestTimeoutMs,
-            outageMaxMs: config.outageMaxMs,
           },
         ],
         typedSearchAttributes: [

@@ -8,7 +8,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { installRuntime } from '../../src/temporal/runtime';
 import { BOUNDED_LIFECYCLE, LOCAL_FIRST_ATTEMPT, WAIT_OUT_OUTAGES } from '../../workflows/delivery';
-import { CANCEL_UNSENT, CHUNKED_SENDS } from '../../workflows/sync';
+import { CANCEL_UNSENT, CHUNKED_SENDS, OWNED_SENDS } from '../../workflows/sync';
 import { sharedServices } from '../support/stack';
 
 const dir = path.join(__dirname, 'histories');
@@ -72,6 +72,7 @@ test('the histories cover every workflow type and both sides of every patch', ()
     [BOUNDED_LIFECYCLE, 'delivery-held', 'deliveryWorkflow'],
     [CHUNKED_SENDS, 'sync-chunked', 'syncWorkflow'],
     [CANCEL_UNSENT, 'sync-cancelled', 'syncWorkflow'],
+    [OWNED_SENDS, 'sync-chunked', 'syncWorkflow'],
   ];
   for (const [patch, scenario, type] of patches) {
     const reaching = recorded.filter((h) => h.file.includes(`.${scenario}.`) && h.type === type);

@@ -1,7 +1,7 @@
 // The release workflow (a resume's ordered send of held deliveries), with its activities replaced
 // (test/workflows/harness.ts).
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { ReleaseBatch, SendInput } from '../../activities';
+import type { ReleaseBatch } from '../../activities';
 import { releaseRequestedSignal, releaseWorkflow } from '../../workflows/release';
 import { eventually } from '../support/client';
 import { RETRY, testEnvironment, withWorker } from './harness';
@@ -21,14 +21,13 @@ const input = (webhookId: string) => ({
   requestTimeoutMs: 2_000,
 });
 
-test('batches in order from the oldest; a failed one goes to its own workflow with its attempt and delay; it ends when nothing is held', async () => {
+test('batches in order from the oldest, counting what was sent and what its attempt handed over; it ends when nothing is held', async () => {
   const afters: string[] = [];
-  const handedOver: SendInput[] = [];
   const batches: ReleaseBatch[] = [
     {
       outcomes: [
         { id: 'dlv_rel_a', outcome: 'sent' },
-        { id: 'dlv_rel_b', outcome: 'failed', attemptsMade: 1, retryDelayMs: 100, lastError: 'HTTP 500' },
+        { id: 'dlv_rel_b', outcome: 'handedOver' },
       ],
       last: 'dlv_rel_b',
     },
@@ -45,10 +44,6 @@ test('batches in order from the oldest; a failed one goes to its own workflow wi
         afters.push(i.after);
         return batches[afters.length - 1];
       },
-      async sendDelivery(i: SendInput) {
-        handedOver.push(i);
-        return null;
-      },
     },
     async (taskQueue) => {
       const result = await env.client.workflow.execute(releaseWorkflow, {
@@ -58,10 +53,6 @@ test('batches in order from the oldest; a failed one goes to its own workflow wi
       });
       expect(result).toEqual({ sent: 2, handedOver: 1 });
       expect(afters).toEqual(['', 'dlv_rel_b', 'dlv_rel_c']);
-      expect(await env.client.workflow.getHandle('delivery:dlv_rel_b').result()).toBe('succeeded');
-      expect(handedOver).toEqual([
-        expect.objectContaining({ deliveryId: 'dlv_rel_b', owner: 'delivery:dlv_rel_b' }),
-      ]);
     },
   );
 });

@@ -8,8 +8,9 @@ ALTER TABLE deliveries ADD CONSTRAINT deliveries_status_check
   CHECK (status IN ('pending', 'held', 'sending', 'retrying', 'succeeded', 'failed', 'cancelled'));
 
 -- The owner: the workflow that may send the delivery and write its state. NULL: nobody yet (a
--- pending delivery whose workflow the workers' starter is to start; a held one, which the webhook's
--- release workflow sends after a resume).
+-- pending delivery whose workflow the workers' starter is to start, or a retrying one that a sync
+-- or release handed over after its attempt failed; a held one, which the webhook's release sends
+-- after a resume).
 ALTER TABLE deliveries ADD COLUMN workflow_id text;
 -- The sync a delivery belongs to, for cancelling its unsent ones.
 ALTER TABLE deliveries ADD COLUMN sync_id text;
@@ -35,8 +36,8 @@ DROP TRIGGER deliveries_released_to_start ON deliveries;
 DROP INDEX deliveries_to_start;
 ALTER TABLE deliveries DROP COLUMN workflow_started;
 
--- The workers' work list: pending deliveries nobody owns yet.
-CREATE INDEX deliveries_to_start ON deliveries (id) WHERE workflow_id IS NULL AND status = 'pending';
+-- The workers' work list: deliveries nobody owns that wait for their workflow.
+CREATE INDEX deliveries_to_start ON deliveries (id) WHERE workflow_id IS NULL AND status IN ('pending', 'retrying');
 CREATE INDEX deliveries_sync ON deliveries (sync_id) WHERE sync_id IS NOT NULL;
 
 CREATE FUNCTION herald_workflows_to_start() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -46,6 +47,11 @@ BEGIN
 END $$;
 CREATE TRIGGER deliveries_to_start AFTER INSERT ON deliveries
   FOR EACH ROW WHEN (NEW.status = 'pending' AND NEW.workflow_id IS NULL)
+  EXECUTE FUNCTION herald_workflows_to_start();
+-- A sync's or release's failed attempt hands the delivery over to its own workflow.
+CREATE TRIGGER deliveries_handed_over AFTER UPDATE OF workflow_id, status ON deliveries
+  FOR EACH ROW WHEN (NEW.status = 'retrying' AND NEW.workflow_id IS NULL
+                     AND (OLD.workflow_id IS NOT NULL OR OLD.status <> 'retrying'))
   EXECUTE FUNCTION herald_workflows_to_start();
 DROP FUNCTION herald_deliveries_to_start();
 
@@ -124,9 +130,11 @@ $$;
 --   inactive    the webhook is paused or disabled: the row is `held`, owned by the caller if
 --               `p_keep_on_hold` (a sync waits for its webhook), else by nobody (the release's)
 --   exhausted   it had every allowed attempt already
---   handed-over its last attempt failed under this sync or release, whose hand-over is pending
+--   handed-over it is `retrying`, and the caller is a sync or release: its failed attempt handed
+--               it over to its own workflow, which sends it from now on
 --   not-owner   another workflow owns it
--- A delivery's own workflow takes over a `retrying` row from the sync or release that handed it over.
+-- A delivery's own workflow also takes over a `retrying` row that a sync from before owners
+-- handed over to it as a child workflow.
 CREATE FUNCTION herald_begin_attempt(p_delivery_id text, p_owner text, p_max_attempts int, p_test boolean,
                                      p_keep_on_hold boolean)
 RETURNS TABLE (verdict text, attempt_count int, next_attempt_at timestamptz, application_id text,
@@ -159,8 +167,7 @@ BEGIN
     verdict := 'cancelled';
   ELSIF NOT own THEN
     verdict := 'not-owner';
-  ELSIF d.status = 'retrying' AND p_owner IS NOT NULL AND d.workflow_id = p_owner
-        AND p_owner NOT LIKE 'delivery:%' AND p_owner NOT LIKE 'test:%' THEN
+  ELSIF d.status = 'retrying' AND (p_owner LIKE 'sync:%' OR p_owner LIKE 'release:%') THEN
     verdict := 'handed-over';
   ELSIF w.status <> 'active' AND NOT p_test THEN
     UPDATE deliveries SET status = 'held', next_attempt_at = NULL, start_after = NULL, updated_at = now(),
@@ -168,7 +175,14 @@ BEGIN
      WHERE id = d.id;
     verdict := 'inactive';
   ELSIF p_max_attempts IS NOT NULL AND d.attempt_count >= p_max_attempts AND NOT p_test THEN
-    verdict := 'exhausted';
+    IF p_owner LIKE 'sync:%' OR p_owner LIKE 'release:%' THEN
+      -- Its own workflow fails it (with its last error): handed over like a failed attempt.
+      UPDATE deliveries SET status = 'retrying', workflow_id = NULL, next_attempt_at = NULL, updated_at = now()
+       WHERE id = d.id;
+      verdict := 'handed-over';
+    ELSE
+      verdict := 'exhausted';
+    END IF;
   ELSE
     UPDATE deliveries SET status = 'sending', workflow_id = coalesce(p_owner, workflow_id), next_attempt_at = NULL,
                           start_after = NULL, updated_at = now()

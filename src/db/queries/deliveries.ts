@@ -138,14 +138,18 @@ export const WORKFLOWS_TO_START_CHANNEL = 'herald_workflows_to_start';
 
 export interface DeliveryToStart {
   id: string;
-  webhook_id: string;
-  application_id: string;
-  event_type: string;
+  webhookId: string;
+  applicationId: string;
+  eventType: string;
+  /** A handed-over delivery (a sync's or release's attempt failed): where its workflow goes on. */
+  handedOver?: { attemptsMade: number; retryDelayMs: number; lastError: string };
 }
 
 /**
- * Claims up to `limit` pending deliveries nobody owns yet, oldest first, for `leaseSeconds`:
- * other workers skip them meanwhile, and take them over once the lease runs out.
+ * Claims up to `limit` deliveries nobody owns that wait for their workflow, oldest first, for
+ * `leaseSeconds`: new ones (`pending`) and ones a sync or release handed over (`retrying`, with
+ * the attempts made, the time of the next and the last error). Other workers skip them meanwhile,
+ * and take them over once the lease runs out.
  */
 export async function claimDeliveriesToStart(
   pool: Pool,
@@ -157,16 +161,38 @@ export async function claimDeliveriesToStart(
       'claim_deliveries_to_start',
       `UPDATE deliveries d SET start_after = now() + make_interval(secs => $2)
          FROM (SELECT id FROM deliveries
-                WHERE workflow_id IS NULL AND status = 'pending'
+                WHERE workflow_id IS NULL AND status IN ('pending', 'retrying')
                   AND (start_after IS NULL OR start_after <= now())
                 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) claimed
         WHERE d.id = claimed.id
-        RETURNING d.id, d.webhook_id, d.application_id, d.event_type`,
+        RETURNING d.id, d.webhook_id, d.application_id, d.event_type, d.status, d.attempt_count,
+                  greatest(0, extract(epoch FROM d.next_attempt_at - now()) * 1000)::int AS retry_delay_ms,
+                  CASE WHEN d.status = 'retrying' THEN
+                    (SELECT coalesce(a.error_kind || ': ' || a.error_message, 'HTTP ' || a.response_status)
+                       FROM attempts a WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) END AS last_error`,
       [limit, leaseSeconds],
     ),
   );
-  // Ids sort by creation time; RETURNING keeps no order.
-  return rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return (
+    rows
+      .map((r) => ({
+        id: r.id,
+        webhookId: r.webhook_id,
+        applicationId: r.application_id,
+        eventType: r.event_type,
+        ...(r.status === 'retrying'
+          ? {
+              handedOver: {
+                attemptsMade: r.attempt_count,
+                retryDelayMs: r.retry_delay_ms ?? 0,
+                lastError: r.last_error ?? 'the last attempt failed',
+              },
+            }
+          : {}),
+      }))
+      // Ids sort by creation time; RETURNING keeps no order.
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  );
 }
 
 /**
@@ -179,7 +205,7 @@ export async function markWorkflowsStarted(pool: Pool, ids: string[]): Promise<v
     prepared(
       'mark_workflows_started',
       `UPDATE deliveries SET workflow_id = 'delivery:' || id, start_after = NULL
-        WHERE id = ANY($1) AND workflow_id IS NULL AND status = 'pending'`,
+        WHERE id = ANY($1) AND workflow_id IS NULL AND status IN ('pending', 'retrying')`,
       [ids],
     ),
   );
@@ -293,8 +319,8 @@ export async function disableWebhook(
 
 /**
  * The next held deliveries of a webhook that its release sends, oldest first: those nobody owns,
- * the release's own that a lost attempt left `sending` or whose hand-over is pending (`retrying`),
- * and those whose workflow from before releases waits in the hold for a resume signal (`legacy`).
+ * the release's own that a lost attempt left `sending`, and those whose workflow from before
+ * releases waits in the hold for a resume signal (`legacy`).
  */
 export async function heldDeliveries(
   pool: Pool,
@@ -309,7 +335,7 @@ export async function heldDeliveries(
       `SELECT id, workflow_id IS NOT NULL AND workflow_id <> $2 AS legacy FROM deliveries
         WHERE webhook_id = $1 AND id > $3
           AND ((status = 'held' AND (workflow_id IS NULL OR workflow_id = $2 OR workflow_id = 'delivery:' || id))
-               OR (status IN ('sending', 'retrying') AND workflow_id = $2))
+               OR (status = 'sending' AND workflow_id = $2))
         ORDER BY id LIMIT $4`,
       [webhookId, owner, after, limit],
     ),
