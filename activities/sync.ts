@@ -4,13 +4,13 @@ import { cancelUnsentSyncDeliveries as cancelUnsent } from '../src/db/queries/de
 import {
   countVisibleEntities,
   type SyncCursor,
-  type SyncStatus,
+  type SyncProgress,
   saveSyncProgress,
   writeSyncPage,
 } from '../src/db/queries/syncs';
 import type { Metrics } from '../src/metrics';
 
-export type { SyncCursor } from '../src/db/queries/syncs';
+export type { SyncCursor, SyncProgress } from '../src/db/queries/syncs';
 
 export interface SyncActivityDeps {
   pool: Pool;
@@ -23,16 +23,6 @@ export interface SyncScope {
   applicationId: string;
   /** Requested entity types; empty means every type the application may see. */
   entityTypes: string[];
-}
-
-export interface SyncProgress {
-  syncId: string;
-  status: SyncStatus;
-  total: number | null;
-  sent: number;
-  failed: number;
-  /** The workflow's count of its progress writes: a late write never overwrites a newer one. */
-  revision?: number;
 }
 
 /** What the sync workflow needs from the database: counting, paging and mirroring progress. */

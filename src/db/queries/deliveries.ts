@@ -240,7 +240,7 @@ export async function recordAttempt(
                 first_attempt_at = coalesce(first_attempt_at, $5), last_attempt_at = $5,
                 next_attempt_at = $18, updated_at = now(),
                 workflow_id = CASE WHEN $20 THEN $21 ELSE workflow_id END
-          WHERE id = $2 AND status NOT IN ('succeeded', 'cancelled')
+          WHERE id = $2 AND status NOT IN ('succeeded', 'failed', 'cancelled')
           RETURNING attempt_count
        ), attempt AS (
          INSERT INTO attempts (id, delivery_id, webhook_id, attempt_number, started_at, duration_ms, outcome,

@@ -5,6 +5,17 @@ import { page } from './pagination';
 export type SyncStatus = 'running' | 'paused' | 'waiting' | 'completed' | 'cancelled';
 export const ACTIVE_SYNC_STATUSES: SyncStatus[] = ['running', 'paused', 'waiting'];
 
+/** A sync's progress as its workflow reports it and PostgreSQL mirrors it. */
+export interface SyncProgress {
+  syncId: string;
+  status: SyncStatus;
+  total: number | null;
+  sent: number;
+  failed: number;
+  /** The workflow's count of its progress writes: a late write never overwrites a newer one. */
+  revision?: number;
+}
+
 export interface SyncRow {
   id: string;
   webhookId: string;
@@ -83,17 +94,7 @@ export async function activeSyncOf(db: Pool, webhookId: string): Promise<SyncRow
  * count of its writes) keeps a write that lands late from overwriting a newer one; workflows from
  * before revisions pass none.
  */
-export async function saveSyncProgress(
-  db: Pool | PoolClient,
-  p: {
-    syncId: string;
-    status: SyncStatus;
-    total: number | null;
-    sent: number;
-    failed: number;
-    revision?: number;
-  },
-): Promise<void> {
+export async function saveSyncProgress(db: Pool | PoolClient, p: SyncProgress): Promise<void> {
   await db.query(
     `UPDATE syncs SET status = $2, total = $3, sent = $4, failed = $5, updated_at = now(),
             revision = coalesce($6, revision),
