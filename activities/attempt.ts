@@ -80,7 +80,8 @@ export type AttemptResult =
       kind: 'stopped';
       verdict: Exclude<GateVerdict, 'send'>;
       attemptCount: number;
-      nextRetryDelayMs: number;
+      /** Until its next attempt is due (a failed one's backoff), or its reserved slot (`throttled`); null: unknown. */
+      waitMs: number | null;
       webhookStatus: string | null;
     };
 
@@ -120,7 +121,7 @@ export function createAttempter(deps: AttemptDeps) {
         kind: 'stopped',
         verdict: gate.verdict,
         attemptCount: gate.attemptCount,
-        nextRetryDelayMs: Math.max(0, (gate.nextAttemptAt?.getTime() ?? 0) - now().getTime()),
+        waitMs: gate.nextAttemptAt ? Math.max(0, gate.nextAttemptAt.getTime() - now().getTime()) : null,
         webhookStatus: gate.webhookStatus,
       };
     }
@@ -271,7 +272,34 @@ export function createAttempter(deps: AttemptDeps) {
     );
   }
 
-  return { attempt };
+  /**
+   * An attempt for a chunk activity (a sync's, a release's): it waits out the webhook's throttle
+   * and strict order in the activity, heartbeating, until it may send or `cancelled()` says stop
+   * (then the throttled result is returned).
+   */
+  async function attemptWhenAllowed(
+    input: AttemptInput,
+    heartbeat: () => void,
+    cancelled: () => boolean,
+  ): Promise<AttemptResult> {
+    for (let backoffMs = 100; ; backoffMs = Math.min(backoffMs * 2, 2_000)) {
+      const result = await attempt(input);
+      if (!isNotYet(result)) return result;
+      for (let waitMs = result.waitMs ?? backoffMs; waitMs > 0; waitMs -= 1_000) {
+        if (cancelled()) return result;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 1_000)));
+        heartbeat();
+      }
+      if (cancelled()) return result;
+    }
+  }
+
+  return { attempt, attemptWhenAllowed };
+}
+
+/** A send the webhook's throttle or strict order holds back for now. */
+export function isNotYet(result: AttemptResult): result is Extract<AttemptResult, { kind: 'stopped' }> {
+  return result.kind === 'stopped' && (result.verdict === 'throttled' || result.verdict === 'out-of-turn');
 }
 
 export type Attempter = ReturnType<typeof createAttempter>;

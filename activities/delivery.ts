@@ -2,7 +2,12 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { failDelivery } from '../src/db/queries/deliveries';
 import { insertTestDelivery } from '../src/db/queries/events';
 import type { RetrySettings } from '../src/delivery/backoff';
-import { type AttemptFailedDetails, FailureTypes, type TestDelivery } from '../workflows/shared';
+import {
+  type AttemptFailedDetails,
+  FailureTypes,
+  type TestDelivery,
+  type ThrottledDetails,
+} from '../workflows/shared';
 import {
   type AttemptDeps,
   type AttemptResult,
@@ -43,7 +48,7 @@ export interface SendInput {
 export type SyncOutcome = 'sent' | 'inactive' | 'cancelled' | 'unsent' | 'failed' | 'handedOver';
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
-  const { attempt } = createAttempter(deps);
+  const { attempt, attemptWhenAllowed } = createAttempter(deps);
 
   function attemptInput(input: SendInput) {
     return {
@@ -99,13 +104,15 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
         try {
           const handOver = input.owner !== undefined;
           const result = await classified(() =>
-            attempt(
+            attemptWhenAllowed(
               attemptInput({
                 ...input,
                 deliveryId: input.deliveryIds[i],
                 keepOnHold: true,
                 handOverFailures: handOver,
               }),
+              () => ctx.heartbeat(),
+              () => ctx.cancellationSignal.aborted,
             ),
           );
           outcomes[i] = syncOutcome(result, handOver);
@@ -200,6 +207,19 @@ function failureOf(result: Exclude<AttemptResult, { kind: 'succeeded' }>): Appli
     });
   }
   switch (result.verdict) {
+    case 'throttled':
+    case 'out-of-turn': {
+      const details: ThrottledDetails = { waitMs: result.waitMs };
+      return ApplicationFailure.create({
+        type: FailureTypes.throttled,
+        message:
+          result.verdict === 'throttled'
+            ? "the webhook's throttle holds it back"
+            : 'an older delivery to this strictly ordered webhook has not ended',
+        nonRetryable: true,
+        details: [details],
+      });
+    }
     case 'inactive':
       return ApplicationFailure.create({
         type: FailureTypes.webhookInactive,
@@ -211,7 +231,7 @@ function failureOf(result: Exclude<AttemptResult, { kind: 'succeeded' }>): Appli
     case 'handed-over': {
       const details: AttemptFailedDetails = {
         attemptNumber: result.attemptCount,
-        nextRetryDelayMs: result.nextRetryDelayMs,
+        nextRetryDelayMs: result.waitMs ?? 0,
         final: result.verdict === 'exhausted',
       };
       return ApplicationFailure.create({
@@ -259,6 +279,9 @@ function syncOutcome(result: AttemptResult, handOver: boolean): SyncOutcome {
         case 'not-owner':
           // An earlier run of this chunk's attempt failed it and handed it over.
           return 'handedOver';
+        case 'throttled':
+        case 'out-of-turn':
+          return 'unsent'; // the chunk was stopped while it waited
         default:
           return 'cancelled';
       }

@@ -1,17 +1,23 @@
 import { Context } from '@temporalio/activity';
-import { adoptHeld, heldDeliveries } from '../src/db/queries/deliveries';
+import { adoptHeld, deliveryEnded, heldDeliveries, holdReleased } from '../src/db/queries/deliveries';
 import { activeSyncOf } from '../src/db/queries/syncs';
 import type { RetrySettings } from '../src/delivery/backoff';
+import type { DeliveryContinuation } from '../workflows/shared';
 import { type AttemptDeps, createAttempter } from './attempt';
 import { classified } from './delivery';
 
 export type ReleaseActivityDeps = AttemptDeps;
 
-/** What the release did with one held delivery. */
+/** What the release did with one delivery. */
 export type ReleaseOutcome =
   | { id: string; outcome: 'sent' }
   /** The receiver failed it: its attempt handed it over to its own delivery workflow, backoff kept. */
   | { id: string; outcome: 'handedOver' }
+  /**
+   * Strict order: the receiver failed it, and nothing after it may start before it ends: the
+   * release runs its delivery workflow from here (`continueFrom`) and waits for it.
+   */
+  | { id: string; outcome: 'awaiting'; continueFrom: DeliveryContinuation }
   /** Its workflow from before releases waits in the hold for a resume signal. */
   | { id: string; outcome: 'legacy' }
   /** Cancelled or ended meanwhile: nothing to do. */
@@ -26,14 +32,17 @@ export interface ReleaseBatch {
 }
 
 export function createReleaseActivities(deps: ReleaseActivityDeps) {
-  const { attempt } = createAttempter(deps);
+  const { attemptWhenAllowed } = createAttempter(deps);
 
   /**
-   * The next held deliveries of a webhook, sent one at a time in published (id) order, so the
-   * receiver sees them in that order. Each one's attempt goes through the same gate as any send:
-   * the webhook paused again stops the batch there. One the receiver fails is handed over to its
-   * own workflow through the outbox (the workers' starter starts it with the backoff that attempt
-   * chose). A heartbeat after each; a retried batch resends what a lost attempt left `sending`.
+   * The webhook's next deliveries that its release sends, one at a time in published (id) order,
+   * so the receiver sees them in that order: held ones after a resume and, for a webhook whose
+   * ordering is strict, every new one too (the workers' starter hands them to the release).
+   * Each attempt goes through the same gate as any send: the webhook paused again stops the batch
+   * there, and throttles are waited out here. One the receiver fails is handed over to its own
+   * workflow through the outbox (with the backoff its attempt chose); in strict order the batch
+   * stops at it instead (`awaiting`): the release waits for that delivery to end. A heartbeat
+   * after each; a retried batch resends what a lost attempt left `sending`.
    */
   async function sendHeldDeliveries(input: {
     webhookId: string;
@@ -43,7 +52,8 @@ export function createReleaseActivities(deps: ReleaseActivityDeps) {
     maxAttempts: number;
     retry: RetrySettings;
   }): Promise<ReleaseBatch> {
-    const rows = await classified(() =>
+    const ctx = Context.current();
+    const { rows, strict } = await classified(() =>
       heldDeliveries(deps.pool, input.webhookId, input.owner, input.after, input.limit),
     );
     const outcomes: ReleaseOutcome[] = [];
@@ -52,21 +62,45 @@ export function createReleaseActivities(deps: ReleaseActivityDeps) {
         outcomes.push({ id: row.id, outcome: 'legacy' });
         continue;
       }
+      if (row.awaiting) {
+        // A strict release's failed attempt whose workflow the release had not started (it was lost).
+        outcomes.push({ id: row.id, outcome: 'awaiting', continueFrom: row.awaiting });
+        return { outcomes, last: row.id };
+      }
       const result = await classified(() =>
-        attempt({
-          deliveryId: row.id,
-          owner: input.owner,
-          maxAttempts: input.maxAttempts,
-          retry: input.retry,
-          keepOnHold: false,
-          handOverFailures: true,
-        }),
+        attemptWhenAllowed(
+          {
+            deliveryId: row.id,
+            owner: input.owner,
+            maxAttempts: input.maxAttempts,
+            retry: input.retry,
+            keepOnHold: false,
+            handOverFailures: !strict,
+          },
+          () => ctx.heartbeat(row.id),
+          () => ctx.cancellationSignal.aborted,
+        ),
       );
-      Context.current().heartbeat(row.id);
+      ctx.heartbeat(row.id);
       if (result.kind === 'succeeded') outcomes.push({ id: row.id, outcome: 'sent' });
-      else if (result.kind === 'failed') outcomes.push({ id: row.id, outcome: 'handedOver' });
-      else if (result.kind === 'gone' || (result.kind === 'stopped' && result.verdict === 'inactive'))
+      else if (result.kind === 'failed' && strict) {
+        const continueFrom = {
+          attemptsMade: result.attemptNumber,
+          retryDelayMs: result.nextRetryDelayMs,
+          lastError: result.message,
+        };
+        outcomes.push({ id: row.id, outcome: 'awaiting', continueFrom });
+        return { outcomes, last: row.id };
+      } else if (result.kind === 'failed') outcomes.push({ id: row.id, outcome: 'handedOver' });
+      else if (result.kind === 'gone' || (result.kind === 'stopped' && result.verdict === 'inactive')) {
+        await classified(() => holdReleased(deps.pool, input.webhookId, input.owner));
         return { outcomes, last: row.id, stopped: 'inactive' };
+      }
+      else if (
+        result.kind === 'stopped' &&
+        (result.verdict === 'throttled' || result.verdict === 'out-of-turn')
+      )
+        return { outcomes, last: outcomes.at(-1)?.id ?? input.after }; // cancelled while it waited
       else outcomes.push({ id: row.id, outcome: 'skipped' });
     }
     return { outcomes, last: rows.at(-1)?.id ?? null };
@@ -82,5 +116,10 @@ export function createReleaseActivities(deps: ReleaseActivityDeps) {
     await classified(() => adoptHeld(deps.pool, input.deliveryIds));
   }
 
-  return { sendHeldDeliveries, activeSyncOfWebhook, adoptHeldDeliveries };
+  /** Whether a delivery's workflow (one the release could not start as its child) has ended it. */
+  async function deliveryHasEnded(input: { deliveryId: string }): Promise<boolean> {
+    return classified(() => deliveryEnded(deps.pool, input.deliveryId));
+  }
+
+  return { sendHeldDeliveries, activeSyncOfWebhook, adoptHeldDeliveries, deliveryHasEnded };
 }

@@ -20,6 +20,7 @@ import {
   type DeliveryWorkflowInput,
   FailureTypes,
   type TestWorkflowInput,
+  type ThrottledDetails,
   workflowIds,
 } from './shared';
 
@@ -124,6 +125,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
           FailureTypes.deliveryCancelled,
           FailureTypes.dataError,
           FailureTypes.heraldUnavailable,
+          FailureTypes.throttled,
         ],
       },
     }).sendDelivery;
@@ -138,6 +140,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   let lastError = input.continueFrom?.lastError ?? 'no attempt succeeded';
   let outageSince = input.continueFrom?.outageSinceMs;
   let outageWaitMs = 1_000;
+  let notYetMs = 100;
 
   for (;;) {
     try {
@@ -165,6 +168,14 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       if (type === FailureTypes.webhookInactive) return 'held';
       if (type === FailureTypes.deliveryCancelled) return 'cancelled';
       if (type === FailureTypes.dataError) return await fail(reasonOf(err), false);
+      if (type === FailureTypes.throttled) {
+        // No attempt was made: wait for the slot the gate reserved, or (in-flight limit, strict
+        // order) a growing while, and try again.
+        const waitMs = (applicationFailure(err)?.details?.[0] as ThrottledDetails | undefined)?.waitMs;
+        delayMs = waitMs ?? notYetMs;
+        notYetMs = Math.min(notYetMs * 2, 5_000);
+        continue;
+      }
       const failed = attemptFailed(err);
       if (failed) {
         // The policy ran out (or a lost attempt used one of its tries): the count decides.

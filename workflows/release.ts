@@ -1,14 +1,19 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   continueAsNew,
   defineSignal,
   getExternalWorkflowHandle,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
+  sleep,
+  startChild,
+  WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities';
-import { resumeSignal } from './delivery';
-import { type RetryPolicySettings, workflowIds } from './shared';
+import { deliveryWorkflow, resumeSignal } from './delivery';
+import { type DeliveryContinuation, type RetryPolicySettings, workflowIds } from './shared';
 import { webhookResumedSignal } from './sync';
 
 export interface ReleaseWorkflowInput {
@@ -28,27 +33,52 @@ const BATCH = 100;
 const HISTORY_LIMIT = 10_000;
 
 /**
- * A webhook's resume (docs/lifecycle.md), started or signalled through the workflow outbox with
- * id `release:<webhookId>`. It wakes the webhook's sync should one wait, then sends the webhook's
- * held deliveries one at a time in published order, so the receiver sees them in that order. One
- * the receiver fails is handed over to its own delivery workflow with its attempt and backoff
- * (its attempt leaves it to the workers' starter, as a sync's does). The release ends when nothing
- * is held any more, or when the webhook is paused or disabled again (the next resume starts another).
+ * A webhook's release (docs/lifecycle.md), `release:<webhookId>`, started or signalled through
+ * the workflow outbox: by a resume, and for a webhook whose ordering is strict by every new
+ * delivery (the workers' starter hands those to it). It wakes the webhook's sync should one wait,
+ * then sends the webhook's held (and, strict, new) deliveries one at a time in published order,
+ * so the receiver sees them in that order. One the receiver fails is handed over to its own
+ * delivery workflow with its attempt and backoff; in strict order the release runs that workflow
+ * itself and waits for it to end (succeeded, or failed after its retries) before the next. It
+ * ends when nothing is left, or when the webhook is paused or disabled again (the next resume
+ * starts another).
  */
 export async function releaseWorkflow(
   input: ReleaseWorkflowInput,
 ): Promise<{ sent: number; handedOver: number }> {
-  const { sendHeldDeliveries, activeSyncOfWebhook, adoptHeldDeliveries } = proxyActivities<HeraldActivities>({
-    startToCloseTimeout: `${BATCH * (input.requestTimeoutMs + 1_000)}ms`,
-    heartbeatTimeout: input.requestTimeoutMs + 10_000,
-    retry: { initialInterval: '1s', maximumInterval: '1m' },
-  });
+  const { sendHeldDeliveries, activeSyncOfWebhook, adoptHeldDeliveries, deliveryHasEnded } =
+    proxyActivities<HeraldActivities>({
+      startToCloseTimeout: `${BATCH * (input.requestTimeoutMs + 1_000)}ms`,
+      heartbeatTimeout: input.requestTimeoutMs + 10_000,
+      retry: { initialInterval: '1s', maximumInterval: '1m' },
+    });
   const owner = workflowIds.release(input.webhookId);
   let again = false;
   setHandler(releaseRequestedSignal, () => {
     again = true;
   });
   const totals = { sent: 0, handedOver: 0 };
+
+  /**
+   * Strict order: runs a failed delivery's own workflow (its retries, with the backoff its attempt
+   * chose) and waits for it to end before anything later is sent. Should that workflow exist
+   * already (this release's earlier run started it), waits for its delivery to end instead.
+   */
+  async function untilEnded(deliveryId: string, continueFrom: DeliveryContinuation): Promise<string> {
+    try {
+      const child = await startChild(deliveryWorkflow, {
+        workflowId: workflowIds.delivery(deliveryId),
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [{ deliveryId, retry: input.retry, requestTimeoutMs: input.requestTimeoutMs, continueFrom }],
+      });
+      return await child.result();
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      while (!(await deliveryHasEnded({ deliveryId }))) await sleep('1s');
+      return 'ended';
+    }
+  }
 
   if (!input.after) {
     const syncId = await activeSyncOfWebhook({ webhookId: input.webhookId });
@@ -79,6 +109,10 @@ export async function releaseWorkflow(
           .signal(resumeSignal)
           .catch(() => orphans.push(o.id));
       } else if (o.outcome === 'handedOver') totals.handedOver++;
+      else if (o.outcome === 'awaiting') {
+        totals.handedOver++;
+        if ((await untilEnded(o.id, o.continueFrom)) === 'held') return totals; // paused again
+      }
     }
     if (orphans.length > 0) {
       await adoptHeldDeliveries({ deliveryIds: orphans });

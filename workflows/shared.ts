@@ -11,6 +11,8 @@
  *   policy, final (non-retryable) once the delivery has had every allowed attempt.
  * - dataError: a value PostgreSQL can never store (SQLSTATE class 22): never retried.
  * - heraldUnavailable: Herald's own trouble (PostgreSQL unreachable, ...): waited out, within bounds.
+ * - throttled: the webhook's rate or in-flight limit, or its strict order, says not yet: no attempt
+ *   was made, and the workflow waits without counting one.
  */
 export const FailureTypes = {
   webhookInactive: 'WebhookInactive',
@@ -18,7 +20,14 @@ export const FailureTypes = {
   attemptFailed: 'AttemptFailed',
   dataError: 'DataError',
   heraldUnavailable: 'HeraldUnavailable',
+  throttled: 'Throttled',
 } as const;
+
+/** The details of a throttled failure: the webhook's rate or in-flight limit, or its strict order. */
+export interface ThrottledDetails {
+  /** How long to wait: until the delivery's reserved slot; null when it depends on others (in flight, order). */
+  waitMs: number | null;
+}
 
 /** The details of an attemptFailed failure. */
 export interface AttemptFailedDetails {

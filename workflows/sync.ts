@@ -21,7 +21,7 @@ import {
 import type { HeraldActivities, SyncOutcome } from '../activities';
 import type { SyncCursor, SyncProgress, SyncScope } from '../activities/sync';
 import { deliveryWorkflow } from './delivery';
-import { FailureTypes, type RetryPolicySettings, workflowIds } from './shared';
+import { FailureTypes, type RetryPolicySettings, type ThrottledDetails, workflowIds } from './shared';
 
 export interface SyncWorkflowInput {
   scope: SyncScope;
@@ -104,6 +104,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
         FailureTypes.webhookInactive,
         FailureTypes.deliveryCancelled,
         FailureTypes.dataError,
+        FailureTypes.throttled,
       ],
     },
   });
@@ -253,6 +254,12 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
         if (type === FailureTypes.deliveryCancelled) {
           cancelled = true; // the webhook was deleted
           return undefined;
+        }
+        if (type === FailureTypes.throttled) {
+          // The webhook's throttle: wait for the slot the gate reserved (or a while) and send again.
+          const slotMs = (failure(err)?.details?.[0] as ThrottledDetails | undefined)?.waitMs;
+          await sleep(slotMs ?? 500);
+          continue;
         }
         await handOver(deliveryId);
         return Date.now();

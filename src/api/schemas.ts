@@ -67,12 +67,37 @@ export const AccessSchema = z
   })
   .strict();
 
+// --- throttles and order (a webhook's, or its application's default) ---
+
+const MaxRequestsPerSecond = z.number().positive().max(10_000).nullable().openapi({
+  description:
+    'Requests a second at most to a webhook, across all workers and every kind of sending; null: none (on a webhook: the application default)',
+});
+const MaxInFlight = z.number().int().min(1).max(10_000).nullable().openapi({
+  description:
+    'Requests under way at once at most to a webhook; null: none (on a webhook: the application default)',
+});
+const Ordering = z.enum(['none', 'strict']).openapi({
+  description:
+    '`strict`: a request starts only after the previous delivery to the webhook ended (succeeded, or failed after its retries), in published order',
+});
+
 export const ApplicationCreate = z
-  .object({ name, access: AccessSchema })
+  .object({
+    name,
+    access: AccessSchema,
+    maxRequestsPerSecond: MaxRequestsPerSecond.default(null),
+    maxInFlight: MaxInFlight.default(null),
+  })
   .strict()
   .openapi('ApplicationCreate');
 export const ApplicationPatch = z
-  .object({ name: name.optional(), access: AccessSchema.optional() })
+  .object({
+    name: name.optional(),
+    access: AccessSchema.optional(),
+    maxRequestsPerSecond: MaxRequestsPerSecond.optional(),
+    maxInFlight: MaxInFlight.optional(),
+  })
   .strict()
   .openapi('ApplicationPatch');
 export const Application = z
@@ -80,6 +105,8 @@ export const Application = z
     id: z.string(),
     name: z.string(),
     access: AccessSchema,
+    maxRequestsPerSecond: z.number().nullable(),
+    maxInFlight: z.number().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -165,6 +192,9 @@ export const WebhookCreate = z
     syncIntervalMs: z.number().int().min(0).max(3_600_000).default(0),
     headers: HeadersSchema.default({}),
     status: z.enum(['active', 'paused']).default('active'),
+    maxRequestsPerSecond: MaxRequestsPerSecond.default(null),
+    maxInFlight: MaxInFlight.default(null),
+    ordering: Ordering.default('none'),
   })
   .strict()
   .openapi('WebhookCreate');
@@ -179,6 +209,9 @@ export const WebhookPatch = z
     syncIntervalMs: z.number().int().min(0).max(3_600_000).optional(),
     headers: HeadersSchema.optional(),
     status: z.enum(['active', 'paused']).optional(),
+    maxRequestsPerSecond: MaxRequestsPerSecond.optional(),
+    maxInFlight: MaxInFlight.optional(),
+    ordering: Ordering.optional(),
   })
   .strict()
   .openapi('WebhookPatch');
@@ -196,6 +229,9 @@ export const Webhook = z
     headers: z.record(z.string(), z.string()),
     status: z.enum(['active', 'paused', 'disabled']),
     disabledReason: z.string().nullable(),
+    maxRequestsPerSecond: z.number().nullable(),
+    maxInFlight: z.number().nullable(),
+    ordering: Ordering,
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -9,6 +9,7 @@ import type { Pool, PoolClient } from '../db/pool';
 import {
   claimDeliveriesToStart,
   type DeliveryToStart,
+  handToReleases,
   markWorkflowsStarted,
   WORKFLOWS_TO_START_CHANNEL,
 } from '../db/queries/deliveries';
@@ -127,6 +128,20 @@ export function startWorkflowStarter(deps: {
     );
   }
 
+  /** One release per webhook: a resume, or deliveries to hand on in strict order, while it runs make it look again. */
+  function signalRelease(payload: Pick<ReleaseWorkflowInput, 'webhookId' | 'applicationId'>) {
+    return client.workflow.signalWithStart(releaseWorkflow, {
+      workflowId: workflowIds.release(payload.webhookId),
+      taskQueue,
+      signal: releaseRequestedSignal,
+      args: [{ ...payload, retry: config.retry, requestTimeoutMs: config.requestTimeoutMs }],
+      typedSearchAttributes: [
+        { key: searchAttributes.applicationId, value: payload.applicationId },
+        { key: searchAttributes.webhookId, value: payload.webhookId },
+      ],
+    });
+  }
+
   async function runEntry(entry: OutboxEntry): Promise<void> {
     if (entry.kind === 'sync') {
       const payload = entry.payload as Pick<SyncWorkflowInput, 'scope' | 'intervalMs'>;
@@ -151,24 +166,7 @@ export function startWorkflowStarter(deps: {
         }),
       );
     } else {
-      const payload = entry.payload as Pick<ReleaseWorkflowInput, 'webhookId' | 'applicationId'>;
-      // One release per webhook: a resume while it runs makes it look again (harmless if repeated).
-      await client.workflow.signalWithStart(releaseWorkflow, {
-        workflowId: entry.workflowId,
-        taskQueue,
-        signal: releaseRequestedSignal,
-        args: [
-          {
-            ...payload,
-            retry: config.retry,
-            requestTimeoutMs: config.requestTimeoutMs,
-          },
-        ],
-        typedSearchAttributes: [
-          { key: searchAttributes.applicationId, value: payload.applicationId },
-          { key: searchAttributes.webhookId, value: payload.webhookId },
-        ],
-      });
+      await signalRelease(entry.payload as Pick<ReleaseWorkflowInput, 'webhookId' | 'applicationId'>);
     }
   }
 
@@ -180,10 +178,19 @@ export function startWorkflowStarter(deps: {
     ]);
     const startedIds: string[] = [];
     const doneEntries: string[] = [];
+    const handedOn: string[] = [];
     let failed: Error | undefined;
-    await eachLimited([...entries, ...deliveries], STARTS_IN_FLIGHT, async (item) => {
+    // Strictly ordered webhooks' deliveries go to each webhook's release, one signal per webhook.
+    const strictByWebhook = new Map<string, DeliveryToStart[]>();
+    for (const d of deliveries.filter((d) => d.strict))
+      strictByWebhook.set(d.webhookId, [...(strictByWebhook.get(d.webhookId) ?? []), d]);
+    const work = [...entries, ...deliveries.filter((d) => !d.strict), ...strictByWebhook.values()];
+    await eachLimited(work, STARTS_IN_FLIGHT, async (item) => {
       try {
-        if ('kind' in item) {
+        if (Array.isArray(item)) {
+          await signalRelease({ webhookId: item[0].webhookId, applicationId: item[0].applicationId });
+          handedOn.push(...item.map((d) => d.id));
+        } else if ('kind' in item) {
           await runEntry(item);
           doneEntries.push(item.id);
         } else {
@@ -195,11 +202,13 @@ export function startWorkflowStarter(deps: {
       }
     });
     if (startedIds.length > 0) await markWorkflowsStarted(deps.pool, startedIds);
+    if (handedOn.length > 0) await handToReleases(deps.pool, handedOn);
     await deleteOutboxEntries(deps.pool, doneEntries);
     if (failed)
       deps.logger.warn(
         {
-          failed: deliveries.length + entries.length - startedIds.length - doneEntries.length,
+          failed:
+            deliveries.length + entries.length - startedIds.length - doneEntries.length - handedOn.length,
           err: failed.message,
         },
         'workflow starts failed; retried when their claim lapses',

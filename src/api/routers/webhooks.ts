@@ -122,6 +122,9 @@ export function webhooksRouter(ctx: ApiContext): Router {
         syncIntervalMs: body.syncIntervalMs,
         headers: body.headers,
         status: body.status,
+        maxRequestsPerSecond: body.maxRequestsPerSecond,
+        maxInFlight: body.maxInFlight,
+        ordering: body.ordering,
       });
       return { ...webhookView(webhook), secret };
     },

@@ -98,8 +98,25 @@ BEGIN
 END $$;
 CREATE TRIGGER webhook_created AFTER INSERT ON webhooks FOR EACH ROW EXECUTE FUNCTION herald_webhook_created();
 
+-- Throttles (a webhook's, else its application's default) and strict order, which the attempt
+-- gate enforces for every kind of send. A rate is kept as the time of the next free slot; a
+-- delivery that has to wait reserves its slot (`throttle_slot_at`) and comes back then, so waiting
+-- deliveries do not compete for the same slot; and no two sends start closer than the rate allows
+-- (`last_sent_at`), so deliveries whose timers fire late do not burst.
+ALTER TABLE webhooks ADD COLUMN max_requests_per_second numeric CHECK (max_requests_per_second > 0);
+ALTER TABLE webhooks ADD COLUMN max_in_flight integer CHECK (max_in_flight > 0);
+ALTER TABLE webhooks ADD COLUMN ordering text NOT NULL DEFAULT 'none' CHECK (ordering IN ('none', 'strict'));
+ALTER TABLE applications ADD COLUMN max_requests_per_second numeric CHECK (max_requests_per_second > 0);
+ALTER TABLE applications ADD COLUMN max_in_flight integer CHECK (max_in_flight > 0);
+CREATE TABLE webhook_throttles (
+  webhook_id    text PRIMARY KEY REFERENCES webhooks (id) ON DELETE CASCADE,
+  next_slot_at  timestamptz NOT NULL DEFAULT '-infinity',
+  last_sent_at  timestamptz NOT NULL DEFAULT '-infinity'
+);
+ALTER TABLE deliveries ADD COLUMN throttle_slot_at timestamptz;
+
 -- Locks: every writer takes the webhook row before delivery rows (the attempt gate, a failure,
--- a delete), so none of them can deadlock another.
+-- a delete), so none of them can deadlock another; the gate takes a throttle row between the two.
 
 -- The fan-out takes a share lock on each webhook it writes to, so a resume (which updates the row)
 -- waits for publishes in flight, and a publish after it sees `active`: no delivery is held after
@@ -133,6 +150,9 @@ $$;
 --   handed-over it is `retrying`, and the caller is a sync or release: its failed attempt handed
 --               it over to its own workflow, which sends it from now on
 --   not-owner   another workflow owns it
+--   out-of-turn the webhook's ordering is strict and an older delivery to it has not ended
+--   throttled   the webhook's rate or in-flight limit says wait: until `next_attempt_at` (its
+--               reserved slot), or, for the in-flight limit, a while (NULL)
 -- A delivery's own workflow also takes over a `retrying` row that a sync from before owners
 -- handed over to it as a child workflow.
 CREATE FUNCTION herald_begin_attempt(p_delivery_id text, p_owner text, p_max_attempts int, p_test boolean,
@@ -147,6 +167,13 @@ DECLARE
   d deliveries;
   w webhooks;
   own boolean;
+  v_rate numeric;
+  v_in_flight integer;
+  v_next timestamptz;
+  v_last timestamptz;
+  v_gap interval;
+  v_now timestamptz;
+  v_slot timestamptz;
 BEGIN
   SELECT * INTO d FROM deliveries WHERE id = p_delivery_id;
   IF NOT FOUND THEN
@@ -170,8 +197,8 @@ BEGIN
   ELSIF d.status = 'retrying' AND (p_owner LIKE 'sync:%' OR p_owner LIKE 'release:%') THEN
     verdict := 'handed-over';
   ELSIF w.status <> 'active' AND NOT p_test THEN
-    UPDATE deliveries SET status = 'held', next_attempt_at = NULL, start_after = NULL, updated_at = now(),
-                          workflow_id = CASE WHEN p_keep_on_hold THEN coalesce(p_owner, workflow_id) END
+    UPDATE deliveries SET status = 'held', next_attempt_at = NULL, start_after = NULL, throttle_slot_at = NULL,
+                          updated_at = now(), workflow_id = CASE WHEN p_keep_on_hold THEN coalesce(p_owner, workflow_id) END
      WHERE id = d.id;
     verdict := 'inactive';
   ELSIF p_max_attempts IS NOT NULL AND d.attempt_count >= p_max_attempts AND NOT p_test THEN
@@ -183,11 +210,58 @@ BEGIN
     ELSE
       verdict := 'exhausted';
     END IF;
+  ELSIF w.ordering = 'strict' AND NOT p_test AND d.sync_id IS NULL
+        AND EXISTS (SELECT 1 FROM deliveries o
+                     WHERE o.webhook_id = w.id AND o.id < d.id AND o.sync_id IS NULL
+                       AND o.status IN ('pending', 'held', 'sending', 'retrying')) THEN
+    verdict := 'out-of-turn';
   ELSE
-    UPDATE deliveries SET status = 'sending', workflow_id = coalesce(p_owner, workflow_id), next_attempt_at = NULL,
-                          start_after = NULL, updated_at = now()
-     WHERE id = d.id;
-    verdict := 'send';
+    IF NOT p_test THEN
+      SELECT coalesce(w.max_requests_per_second, a.max_requests_per_second), coalesce(w.max_in_flight, a.max_in_flight)
+        INTO v_rate, v_in_flight FROM applications a WHERE a.id = w.application_id;
+    END IF;
+    IF v_rate IS NOT NULL OR v_in_flight IS NOT NULL THEN
+      -- One throttle row per webhook, locked: the gates of one webhook's sends take turns here.
+      INSERT INTO webhook_throttles (webhook_id) VALUES (w.id) ON CONFLICT DO NOTHING;
+      SELECT next_slot_at, last_sent_at INTO v_next, v_last FROM webhook_throttles WHERE webhook_id = w.id FOR UPDATE;
+      v_now := clock_timestamp();
+      -- 2 % over the rate's own gap: a receiver's clock sees the requests a few ms apart from ours.
+      v_gap := make_interval(secs => 1.02 / v_rate);
+      IF v_in_flight IS NOT NULL
+         AND (SELECT count(*) FROM deliveries o WHERE o.webhook_id = w.id AND o.status = 'sending') >= v_in_flight THEN
+        verdict := 'throttled';
+      ELSIF v_rate IS NOT NULL AND d.throttle_slot_at > v_now THEN
+        verdict := 'throttled'; -- back before its slot
+        v_slot := d.throttle_slot_at;
+      ELSIF v_rate IS NOT NULL AND d.throttle_slot_at IS NULL THEN
+        v_slot := greatest(v_next, v_now, v_last + v_gap);
+        UPDATE webhook_throttles SET next_slot_at = v_slot + v_gap WHERE webhook_id = w.id;
+        IF v_slot > v_now THEN
+          UPDATE deliveries SET throttle_slot_at = v_slot WHERE id = d.id;
+          verdict := 'throttled';
+        END IF;
+      ELSIF v_rate IS NOT NULL AND v_now < v_last + v_gap THEN
+        -- Its slot has come, but so had another's just now (timers fire late): a moment more.
+        verdict := 'throttled';
+        v_slot := v_last + v_gap;
+      END IF;
+      -- Otherwise its reserved slot has come, or it needs none: it is sent now.
+      IF verdict IS NULL AND v_rate IS NOT NULL THEN
+        UPDATE webhook_throttles SET last_sent_at = v_now WHERE webhook_id = w.id;
+      END IF;
+    END IF;
+    IF verdict IS NULL THEN
+      UPDATE deliveries SET status = 'sending', workflow_id = coalesce(p_owner, workflow_id), next_attempt_at = NULL,
+                            start_after = NULL, throttle_slot_at = NULL, updated_at = now()
+       WHERE id = d.id;
+      verdict := 'send';
+    END IF;
+  END IF;
+  IF verdict = 'throttled' THEN
+    RETURN QUERY SELECT verdict, d.attempt_count, v_slot, d.application_id, NULL, NULL, NULL, NULL,
+                        NULL, NULL::jsonb, NULL::jsonb, NULL::timestamptz, w.id, NULL, NULL, NULL, NULL::jsonb,
+                        w.status, NULL::text[];
+    RETURN;
   END IF;
   IF verdict <> 'send' THEN
     RETURN QUERY SELECT verdict, d.attempt_count, d.next_attempt_at, d.application_id, NULL, NULL, NULL, NULL,

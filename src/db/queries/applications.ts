@@ -5,16 +5,22 @@ export interface ApplicationRow {
   id: string;
   name: string;
   access: { entityTypes: string[]; scopes: string[] };
+  /** Defaults of its webhooks' throttles. */
+  maxRequestsPerSecond: number | null;
+  maxInFlight: number | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
-const APP_COLUMNS = 'id, name, entity_types, scopes, created_at, updated_at';
+const APP_COLUMNS =
+  'id, name, entity_types, scopes, max_requests_per_second, max_in_flight, created_at, updated_at';
 function toApplication(r: Record<string, any>): ApplicationRow {
   return {
     id: r.id,
     name: r.name,
     access: { entityTypes: r.entity_types, scopes: r.scopes },
+    maxRequestsPerSecond: r.max_requests_per_second === null ? null : Number(r.max_requests_per_second),
+    maxInFlight: r.max_in_flight,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -22,11 +28,12 @@ function toApplication(r: Record<string, any>): ApplicationRow {
 
 export async function insertApplication(
   db: Pool,
-  a: { id: string; name: string; access: ApplicationRow['access'] },
+  a: Pick<ApplicationRow, 'id' | 'name' | 'access' | 'maxRequestsPerSecond' | 'maxInFlight'>,
 ) {
   const { rows } = await db.query(
-    `INSERT INTO applications (id, name, entity_types, scopes) VALUES ($1, $2, $3, $4) RETURNING ${APP_COLUMNS}`,
-    [a.id, a.name, a.access.entityTypes, a.access.scopes],
+    `INSERT INTO applications (id, name, entity_types, scopes, max_requests_per_second, max_in_flight)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${APP_COLUMNS}`,
+    [a.id, a.name, a.access.entityTypes, a.access.scopes, a.maxRequestsPerSecond, a.maxInFlight],
   );
   return toApplication(rows[0]);
 }
@@ -47,13 +54,29 @@ export async function listApplications(db: Pool, limit: number, cursor?: string)
 export async function updateApplication(
   db: Pool,
   id: string,
-  patch: { name?: string; access?: ApplicationRow['access'] },
+  patch: {
+    name?: string;
+    access?: ApplicationRow['access'];
+    maxRequestsPerSecond?: number | null;
+    maxInFlight?: number | null;
+  },
 ) {
   const { rows } = await db.query(
     `UPDATE applications SET name = coalesce($2, name), entity_types = coalesce($3, entity_types),
-            scopes = coalesce($4, scopes), updated_at = now()
+            scopes = coalesce($4, scopes),
+            max_requests_per_second = CASE WHEN $5 THEN $6 ELSE max_requests_per_second END,
+            max_in_flight = CASE WHEN $7 THEN $8 ELSE max_in_flight END, updated_at = now()
       WHERE id = $1 RETURNING ${APP_COLUMNS}`,
-    [id, patch.name ?? null, patch.access?.entityTypes ?? null, patch.access?.scopes ?? null],
+    [
+      id,
+      patch.name ?? null,
+      patch.access?.entityTypes ?? null,
+      patch.access?.scopes ?? null,
+      patch.maxRequestsPerSecond !== undefined,
+      patch.maxRequestsPerSecond ?? null,
+      patch.maxInFlight !== undefined,
+      patch.maxInFlight ?? null,
+    ],
   );
   return rows[0] ? toApplication(rows[0]) : undefined;
 }

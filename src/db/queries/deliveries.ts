@@ -19,7 +19,9 @@ export type GateVerdict =
   | 'inactive'
   | 'exhausted'
   | 'handed-over'
-  | 'not-owner';
+  | 'not-owner'
+  | 'out-of-turn'
+  | 'throttled';
 
 /** Everything one attempt needs, loaded by the gate. */
 export interface DeliveryContext {
@@ -52,6 +54,7 @@ export type GateResult =
   | {
       verdict: Exclude<GateVerdict, 'send'>;
       attemptCount: number;
+      /** Its next attempt's time; for `throttled`, its reserved slot (none: the in-flight limit). */
       nextAttemptAt: Date | null;
       webhookStatus: string | null;
     };
@@ -141,6 +144,8 @@ export interface DeliveryToStart {
   webhookId: string;
   applicationId: string;
   eventType: string;
+  /** Its webhook's ordering is strict: the webhook's release sends it, in turn. */
+  strict: boolean;
   /** A handed-over delivery (a sync's or release's attempt failed): where its workflow goes on. */
   handedOver?: { attemptsMade: number; retryDelayMs: number; lastError: string };
 }
@@ -163,9 +168,10 @@ export async function claimDeliveriesToStart(
          FROM (SELECT id FROM deliveries
                 WHERE workflow_id IS NULL AND status IN ('pending', 'retrying')
                   AND (start_after IS NULL OR start_after <= now())
-                ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) claimed
-        WHERE d.id = claimed.id
+                ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) claimed, webhooks w
+        WHERE d.id = claimed.id AND w.id = d.webhook_id
         RETURNING d.id, d.webhook_id, d.application_id, d.event_type, d.status, d.attempt_count,
+                  w.ordering = 'strict' AS strict,
                   greatest(0, extract(epoch FROM d.next_attempt_at - now()) * 1000)::int AS retry_delay_ms,
                   CASE WHEN d.status = 'retrying' THEN
                     (SELECT coalesce(a.error_kind || ': ' || a.error_message, 'HTTP ' || a.response_status)
@@ -180,6 +186,7 @@ export async function claimDeliveriesToStart(
         webhookId: r.webhook_id,
         applicationId: r.application_id,
         eventType: r.event_type,
+        strict: r.strict,
         ...(r.status === 'retrying'
           ? {
               handedOver: {
@@ -192,6 +199,15 @@ export async function claimDeliveriesToStart(
       }))
       // Ids sort by creation time; RETURNING keeps no order.
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  );
+}
+
+/** Deliveries to strictly ordered webhooks, handed to each webhook's release: it owns them from now on. */
+export async function handToReleases(pool: Pool, ids: string[]): Promise<void> {
+  await pool.query(
+    `UPDATE deliveries SET workflow_id = 'release:' || webhook_id, start_after = NULL
+      WHERE id = ANY($1) AND workflow_id IS NULL AND status IN ('pending', 'retrying')`,
+    [ids],
   );
 }
 
@@ -318,9 +334,12 @@ export async function disableWebhook(
 }
 
 /**
- * The next held deliveries of a webhook that its release sends, oldest first: those nobody owns,
- * the release's own that a lost attempt left `sending`, and those whose workflow from before
- * releases waits in the hold for a resume signal (`legacy`).
+ * The next deliveries of a webhook that its release sends, oldest first: held ones nobody owns;
+ * the release's own that a lost attempt left `sending`; for a strict webhook, the new ones
+ * (`pending`, nobody's yet or handed to the release by the workers' starter) and a failed one
+ * whose workflow the release was to wait for (`awaiting`, with where that workflow goes on); and
+ * held ones whose workflow from before releases waits for a resume signal (`legacy`). `strict`:
+ * the webhook's ordering.
  */
 export async function heldDeliveries(
   pool: Pool,
@@ -328,19 +347,64 @@ export async function heldDeliveries(
   owner: string,
   after: string,
   limit: number,
-): Promise<{ id: string; legacy: boolean }[]> {
+): Promise<{
+  strict: boolean;
+  rows: { id: string; legacy: boolean; awaiting?: DeliveryContinuationRow }[];
+}> {
   const { rows } = await pool.query(
     prepared(
       'held_deliveries',
-      `SELECT id, workflow_id IS NOT NULL AND workflow_id <> $2 AS legacy FROM deliveries
-        WHERE webhook_id = $1 AND id > $3
-          AND ((status = 'held' AND (workflow_id IS NULL OR workflow_id = $2 OR workflow_id = 'delivery:' || id))
-               OR (status = 'sending' AND workflow_id = $2))
-        ORDER BY id LIMIT $4`,
+      `SELECT d.id, d.status, d.workflow_id IS NOT NULL AND d.workflow_id <> $2 AS legacy, d.attempt_count,
+              greatest(0, extract(epoch FROM d.next_attempt_at - now()) * 1000)::int AS retry_delay_ms,
+              w.ordering
+         FROM webhooks w LEFT JOIN deliveries d ON d.webhook_id = w.id AND d.id > $3
+          AND ((d.status = 'held' AND (d.workflow_id IS NULL OR d.workflow_id = $2 OR d.workflow_id = 'delivery:' || d.id))
+               OR (d.status IN ('sending', 'pending', 'retrying') AND d.workflow_id = $2)
+               OR (d.status = 'pending' AND d.workflow_id IS NULL AND w.ordering = 'strict'))
+        WHERE w.id = $1
+        ORDER BY d.id LIMIT $4`,
       [webhookId, owner, after, limit],
     ),
   );
-  return rows;
+  return {
+    strict: rows[0]?.ordering === 'strict',
+    rows: rows
+      .filter((r) => r.id !== null)
+      .map((r) => ({
+        id: r.id,
+        legacy: r.legacy,
+        ...(r.status === 'retrying'
+          ? { awaiting: { attemptsMade: r.attempt_count, retryDelayMs: r.retry_delay_ms ?? 0 } }
+          : {}),
+      })),
+  };
+}
+
+/** Where a delivery's workflow goes on from a failed attempt, as its row says. */
+export interface DeliveryContinuationRow {
+  attemptsMade: number;
+  retryDelayMs: number;
+}
+
+/**
+ * A release that stops because its webhook is paused or disabled again: what it had been handed
+ * to send in strict order is held, like every other delivery to an inactive webhook.
+ */
+export async function holdReleased(pool: Pool, webhookId: string, owner: string): Promise<void> {
+  await pool.query(
+    `UPDATE deliveries SET status = 'held', workflow_id = NULL, updated_at = now()
+      WHERE webhook_id = $1 AND workflow_id = $2 AND status = 'pending'`,
+    [webhookId, owner],
+  );
+}
+
+/** Whether a delivery has ended (or is held again): what a strict release waits for. */
+export async function deliveryEnded(pool: Pool, id: string): Promise<boolean> {
+  const { rows } = await pool.query(
+    `SELECT status IN ('succeeded', 'failed', 'cancelled', 'held') AS ended FROM deliveries WHERE id = $1`,
+    [id],
+  );
+  return rows[0]?.ended ?? true;
 }
 
 /** Held deliveries whose waiting workflow is gone (from before releases): nobody owns them now. */

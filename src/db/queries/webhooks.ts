@@ -15,13 +15,16 @@ export interface WebhookRow {
   headers: Record<string, string>;
   status: 'active' | 'paused' | 'disabled';
   disabledReason: string | null;
+  maxRequestsPerSecond: number | null;
+  maxInFlight: number | null;
+  ordering: 'none' | 'strict';
   createdAt: Date;
   updatedAt: Date;
 }
 
 // The secret columns are never selected here: reads and lists cannot leak them.
 const COLUMNS = `id, application_id, label, url, method, events, signature, sync_interval_ms, headers, status,
-  disabled_reason, created_at, updated_at`;
+  disabled_reason, max_requests_per_second, max_in_flight, ordering, created_at, updated_at`;
 
 function toWebhook(r: Record<string, any>): WebhookRow {
   return {
@@ -36,6 +39,10 @@ function toWebhook(r: Record<string, any>): WebhookRow {
     headers: r.headers,
     status: r.status,
     disabledReason: r.disabled_reason,
+    // numeric arrives as text
+    maxRequestsPerSecond: r.max_requests_per_second === null ? null : Number(r.max_requests_per_second),
+    maxInFlight: r.max_in_flight,
+    ordering: r.ordering,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -46,8 +53,9 @@ export async function insertWebhook(
   w: Omit<WebhookRow, 'createdAt' | 'updatedAt' | 'disabledReason'> & { secret: string },
 ): Promise<WebhookRow> {
   const { rows } = await db.query(
-    `INSERT INTO webhooks (id, application_id, label, url, method, events, signature, secret, sync_interval_ms, headers, status)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING ${COLUMNS}`,
+    `INSERT INTO webhooks (id, application_id, label, url, method, events, signature, secret, sync_interval_ms, headers,
+                           status, max_requests_per_second, max_in_flight, ordering)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING ${COLUMNS}`,
     [
       w.id,
       w.applicationId,
@@ -60,6 +68,9 @@ export async function insertWebhook(
       w.syncIntervalMs,
       w.headers,
       w.status,
+      w.maxRequestsPerSecond,
+      w.maxInFlight,
+      w.ordering,
     ],
   );
   return toWebhook(rows[0]);
@@ -95,13 +106,20 @@ export interface WebhookPatch {
   signature?: 'standard-webhooks' | 'hmac-sha256';
   syncIntervalMs?: number;
   headers?: Record<string, string>;
+  /** null clears it (the application default applies); undefined leaves it. */
+  maxRequestsPerSecond?: number | null;
+  maxInFlight?: number | null;
+  ordering?: 'none' | 'strict';
 }
 
 export async function updateWebhook(db: Pool, id: string, p: WebhookPatch): Promise<WebhookRow | undefined> {
   const { rows } = await db.query(
     `UPDATE webhooks SET url = coalesce($2, url), label = coalesce($3, label), method = coalesce($4, method),
             events = coalesce($5, events), signature = coalesce($6, signature),
-            sync_interval_ms = coalesce($7, sync_interval_ms), headers = coalesce($8, headers), updated_at = now()
+            sync_interval_ms = coalesce($7, sync_interval_ms), headers = coalesce($8, headers),
+            max_requests_per_second = CASE WHEN $9 THEN $10 ELSE max_requests_per_second END,
+            max_in_flight = CASE WHEN $11 THEN $12 ELSE max_in_flight END, ordering = coalesce($13, ordering),
+            updated_at = now()
       WHERE id = $1 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
     [
       id,
@@ -112,6 +130,11 @@ export async function updateWebhook(db: Pool, id: string, p: WebhookPatch): Prom
       p.signature ?? null,
       p.syncIntervalMs ?? null,
       p.headers ?? null,
+      p.maxRequestsPerSecond !== undefined,
+      p.maxRequestsPerSecond ?? null,
+      p.maxInFlight !== undefined,
+      p.maxInFlight ?? null,
+      p.ordering ?? null,
     ],
   );
   return rows[0] ? toWebhook(rows[0]) : undefined;

@@ -1,0 +1,166 @@
+// Throttles and strict order (issue 15): enforced by the attempt gate for every kind of sending,
+// across all workers.
+import type { ChildProcess } from 'node:child_process';
+import { type ApiClient, apiClient, eventually } from '../support/client';
+import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
+import { spawnWorker, stopChild } from '../support/processes';
+import { type Receiver, startReceiver } from '../support/receiver';
+import { type Stack, startStack } from '../support/stack';
+
+let stack: Stack;
+let receiver: Receiver;
+let admin: ApiClient;
+const workers: ChildProcess[] = [];
+
+beforeAll(async () => {
+  stack = await startStack({ env: { HERALD_RATE_LIMIT_PER_SECOND: '0' } });
+  receiver = await startReceiver();
+  admin = apiClient(stack.api.url, stack.adminToken);
+  // Three workers in all: the stack's own and two processes.
+  workers.push(spawnWorker(stack), spawnWorker(stack));
+});
+afterAll(async () => {
+  await Promise.all(workers.map((w) => stopChild(w)));
+  await stack?.stop();
+  await receiver?.close();
+});
+
+/** The most requests in any one-second window (receiver clock). */
+function busiestSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i] - sorted[j] >= 1_000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+async function customer(scope: string, limits: Record<string, unknown> = {}) {
+  const app = await admin.post('/v1/applications', {
+    name: `controls ${scope}`,
+    access: { entityTypes: ['person'], scopes: [scope] },
+    ...limits,
+  });
+  expect(app.status).toBe(201);
+  const keyRes = await admin.post(`/v1/applications/${app.body.id}/keys`, {
+    name: 'k',
+    scopes: ['webhooks:read', 'webhooks:write', 'deliveries:read', 'sync:run'],
+  });
+  return { app: app.body, key: apiClient(stack.api.url, keyRes.body.token) };
+}
+
+test('a webhook throttled to 5/s (its application’s default) gets at most 5 requests in any second from three workers, events and a sync alike', async () => {
+  const { app, key } = await customer('throttle', { maxRequestsPerSecond: 5 });
+  expect(app.maxRequestsPerSecond).toBe(5);
+  const path = '/throttled';
+  const webhook = await createWebhook(key, { url: receiver.url(path) });
+  expect(webhook).toMatchObject({ maxRequestsPerSecond: null, maxInFlight: null, ordering: 'none' });
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: 30 }, (_, i) =>
+      admin.post('/v1/events', personEvent(`t-${i}`, { scopes: ['throttle'] })),
+    ),
+  );
+  await eventually(async () => receiver.on(path).length >= 30, 60_000, 50);
+  const events = receiver.on(path).map((r) => r.receivedAt);
+  expect(busiestSecond(events)).toBeLessThanOrEqual(5);
+  // At 5/s, 30 requests take about 6 s: the throttle paces, it does not stall.
+  const seconds = (Math.max(...events) - started) / 1000;
+  expect(seconds).toBeGreaterThanOrEqual(5);
+  expect(seconds).toBeLessThan(15);
+
+  // A sync at interval 0 (16 lanes) is held to the same rate.
+  for (let i = 0; i < 15; i++)
+    await admin.put(`/v1/entities/person/ts-${i}`, { data: { i }, scopes: ['throttle'] });
+  const sync = (await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).body;
+  await eventually(async () => (await key.get(`/v1/syncs/${sync.id}`)).body.status === 'completed', 60_000);
+  const all = receiver.on(path).map((r) => r.receivedAt);
+  // The 30 entities the events made and the 15 new ones (whose `created` events go too).
+  expect(receiver.on(path).filter((r) => JSON.parse(r.body).action === 'sync')).toHaveLength(45);
+  expect(busiestSecond(all)).toBeLessThanOrEqual(5);
+  console.log(`throttle 5/s: ${all.length} requests, busiest second ${busiestSecond(all)}`);
+}, 120_000);
+
+test('maxInFlight 2: no more than two requests to the webhook are under way at once', async () => {
+  const { key } = await customer('inflight');
+  const path = '/inflight';
+  let now = 0;
+  let most = 0;
+  receiver.reply((r) => {
+    if (r.path !== path) return {};
+    now++;
+    most = Math.max(most, now);
+    setTimeout(() => now--, 200);
+    return { delayMs: 200 };
+  });
+  const webhook = await createWebhook(key, { url: receiver.url(path), maxInFlight: 2 });
+  expect(webhook.maxInFlight).toBe(2);
+  await Promise.all(
+    Array.from({ length: 12 }, (_, i) =>
+      admin.post('/v1/events', personEvent(`f-${i}`, { scopes: ['inflight'] })),
+    ),
+  );
+  await eventually(async () => receiver.on(path).length >= 12, 60_000, 50);
+  expect(most).toBeLessThanOrEqual(2);
+  expect(most).toBe(2);
+  receiver.reply(() => ({}));
+});
+
+test('strict ordering: each request starts only after the previous delivery ended (succeeded, or failed after its retries), in published order', async () => {
+  const { key } = await customer('strict');
+  const path = '/strict';
+  // The 3rd event's first two requests fail; the 5th always fails (4 attempts, then failed).
+  let thirdFailures = 0;
+  receiver.reply((r) => {
+    if (r.path !== path) return {};
+    if (r.body.includes('"s-3"') && thirdFailures < 2) {
+      thirdFailures++;
+      return { status: 500 };
+    }
+    if (r.body.includes('"s-5"')) return { status: 503 };
+    return {};
+  });
+  const webhook = await createWebhook(key, { url: receiver.url(path), ordering: 'strict' });
+  expect(webhook.ordering).toBe('strict');
+  const ids: string[] = [];
+  for (let i = 0; i < 8; i++)
+    ids.push((await admin.post('/v1/events', personEvent(`s-${i}`, { scopes: ['strict'] }))).body.id);
+  // The 5th fails every retry, with no success since its first attempt (nothing else could be
+  // sent meanwhile): the webhook is disabled, and what comes after it is held, in order.
+  await eventually(
+    async () => (await key.get(`/v1/webhooks/${webhook.id}`)).body.status === 'disabled',
+    60_000,
+  );
+  const statuses = async () =>
+    new Map(
+      (
+        (await key.get(`/v1/webhooks/${webhook.id}/deliveries?limit=100`)).body.data as {
+          eventId: string;
+          status: string;
+        }[]
+      ).map((d) => [d.eventId, d.status]),
+    );
+  await eventually(async () => (await statuses()).get(ids[7]) === 'held', 30_000);
+  const held = await statuses();
+  expect(ids.map((id) => held.get(id))).toEqual([
+    'succeeded',
+    'succeeded',
+    'succeeded',
+    'succeeded',
+    'succeeded',
+    'failed',
+    'held',
+    'held',
+  ]);
+  await key.post(`/v1/webhooks/${webhook.id}/resume`);
+  await eventually(async () => (await statuses()).get(ids[7]) === 'succeeded', 30_000);
+
+  const requests = receiver.on(path).map((r) => String(r.headers['webhook-id']));
+  // Every request of event k comes after every request of event k-1.
+  for (let k = 1; k < ids.length; k++)
+    expect(requests.indexOf(ids[k])).toBeGreaterThan(requests.lastIndexOf(ids[k - 1]));
+  expect(requests.filter((id) => id === ids[3])).toHaveLength(3);
+  expect(requests.filter((id) => id === ids[5])).toHaveLength(Number(stack.env.HERALD_RETRY_MAX_ATTEMPTS));
+  receiver.reply(() => ({}));
+}, 120_000);
