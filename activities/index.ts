@@ -1,4 +1,5 @@
 import { createDeliveryActivities, type DeliveryActivityDeps } from './delivery';
+import { createRecoveryActivities } from './recovery';
 import { createReleaseActivities } from './release';
 import { createRetentionActivities } from './retention';
 import { createSyncActivities } from './sync';
@@ -10,6 +11,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeliveryActivities(deps),
     ...createReleaseActivities(deps),
+    ...createRecoveryActivities(deps),
     ...createSyncActivities(deps),
     ...createRetentionActivities(deps),
   };

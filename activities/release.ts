@@ -95,8 +95,7 @@ export function createReleaseActivities(deps: ReleaseActivityDeps) {
       else if (result.kind === 'gone' || (result.kind === 'stopped' && result.verdict === 'inactive')) {
         await classified(() => holdReleased(deps.pool, input.webhookId, input.owner));
         return { outcomes, last: row.id, stopped: 'inactive' };
-      }
-      else if (
+      } else if (
         result.kind === 'stopped' &&
         (result.verdict === 'throttled' || result.verdict === 'out-of-turn')
       )

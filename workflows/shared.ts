@@ -92,4 +92,5 @@ export const workflowIds = {
   sync: (syncId: string) => `sync:${syncId}`,
   test: (webhookId: string, attemptId: string) => `test:${webhookId}:${attemptId}`,
   release: (webhookId: string) => `release:${webhookId}`,
+  recovery: (recoveryId: string) => `recover:${recoveryId}`,
 };

@@ -12,6 +12,7 @@ import { deliveriesRouter } from './routers/deliveries';
 import { entitiesRouter } from './routers/entities';
 import { eventsRouter } from './routers/events';
 import { healthRouter } from './routers/health';
+import { recoveriesRouter } from './routers/recoveries';
 import { syncsRouter } from './routers/syncs';
 import { webhooksRouter } from './routers/webhooks';
 
@@ -56,6 +57,7 @@ export function createApp(ctx: ApiContext) {
   app.use(eventsRouter(ctx));
   app.use(entitiesRouter(ctx));
   app.use(syncsRouter(ctx));
+  app.use(recoveriesRouter(ctx));
 
   const document = openApiDocument();
   app.get('/openapi.json', (_req, res) => {

@@ -404,3 +404,43 @@ export const Sync = z
     workflowUrl: z.string(),
   })
   .openapi('Sync');
+
+// --- bulk recovery ---
+
+export const RecoveryStart = z
+  .object({
+    since: z.iso
+      .datetime({ offset: true })
+      .openapi({ description: 'Deliveries created at or after this time' }),
+    until: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: 'and before this one (default: now)' }),
+    status: z
+      .array(z.enum(['failed', 'cancelled']))
+      .min(1)
+      .default(['failed'])
+      .openapi({ description: 'Which deliveries to redeliver (default: the failed ones)' }),
+  })
+  .strict()
+  .refine((r) => !r.until || Date.parse(r.until) > Date.parse(r.since), {
+    message: 'must be after since',
+    path: ['until'],
+  })
+  .openapi('RecoveryStart');
+export const Recovery = z
+  .object({
+    id: z.string(),
+    webhookId: z.string(),
+    since: z.string(),
+    until: z.string(),
+    status: z.enum(['running', 'paused', 'completed', 'cancelled']),
+    statuses: z.array(z.string()),
+    total: z.number().nullable(),
+    redelivered: z.number(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    finishedAt: z.string().nullable(),
+    workflowUrl: z.string(),
+  })
+  .openapi('Recovery');

@@ -1,6 +1,7 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import { deliveryWorkflow } from '../../workflows/delivery';
+import { type RecoveryWorkflowInput, recoveryWorkflow } from '../../workflows/recovery';
 import { type ReleaseWorkflowInput, releaseRequestedSignal, releaseWorkflow } from '../../workflows/release';
 import { workflowIds } from '../../workflows/shared';
 import { type SyncWorkflowInput, syncWorkflow } from '../../workflows/sync';
@@ -54,8 +55,9 @@ async function started(start: Promise<unknown>): Promise<boolean> {
  *   and marks the rows owned by their workflow;
  * - handed-over deliveries: a sync's or release's attempt failed, and the delivery's own workflow
  *   goes on from there (`continueFrom`: the attempts made, the backoff that attempt chose);
- * - the workflow outbox: a sync to start (`sync:<id>`), a resume's release to start or signal
- *   (`release:<webhookId>`), committed by the API with the request's own rows.
+ * - the workflow outbox: a sync to start (`sync:<id>`), a recovery (`recover:<id>`), a resume's
+ *   release to start or signal (`release:<webhookId>`), committed by the API with the request's
+ *   own rows.
  * Workflow inputs take this worker's configuration (retry policy, timeouts, limits).
  */
 export function startWorkflowStarter(deps: {
@@ -161,6 +163,20 @@ export function startWorkflowStarter(deps: {
           ],
           typedSearchAttributes: [
             { key: searchAttributes.applicationId, value: payload.scope.applicationId },
+            { key: searchAttributes.webhookId, value: payload.scope.webhookId },
+          ],
+        }),
+      );
+    } else if (entry.kind === 'recovery') {
+      const payload = entry.payload as { scope: RecoveryWorkflowInput['scope']; applicationId: string };
+      await started(
+        client.workflow.start(recoveryWorkflow, {
+          workflowId: entry.workflowId,
+          taskQueue,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          args: [{ scope: payload.scope }],
+          typedSearchAttributes: [
+            { key: searchAttributes.applicationId, value: payload.applicationId },
             { key: searchAttributes.webhookId, value: payload.scope.webhookId },
           ],
         }),

@@ -247,6 +247,35 @@ scenario('sync-waiting', async () => {
   return [`sync:${sync.id}`, ...(await releaseOf(webhook.id))];
 });
 
+scenario('recovery', async () => {
+  const p = hookPath();
+  let failing = true;
+  receiver.reply((r) => (r.path === p && failing ? { status: 500 } : {}));
+  const webhook = await createWebhook(key, { url: receiver.url(p) });
+  const since = new Date(Date.now() - 1_000).toISOString();
+  const { deliveries } = await publish('recover-me');
+  await until(deliveries[0].id, 'failed');
+  failing = false;
+  await key.post(`/v1/webhooks/${webhook.id}/resume`);
+  const recovery = (await key.post(`/v1/webhooks/${webhook.id}/recover`, { since })).body;
+  await eventually(
+    async () => (await key.get(`/v1/recoveries/${recovery.id}`)).body.status === 'completed',
+    60_000,
+  );
+  return [`recover:${recovery.id}`];
+});
+
+scenario('release-strict', async () => {
+  // Strict order: the second delivery's first attempt fails; the release waits for its workflow.
+  const p = hookPath();
+  const webhook = await createWebhook(key, { url: receiver.url(p), ordering: 'strict' });
+  refuseOnce(p, 'strict-1');
+  const ids: string[] = [];
+  for (let i = 0; i < 3; i++) ids.push((await publish(`strict-${i}`)).deliveries[0].id);
+  for (const id of ids) await until(id, 'succeeded');
+  return [...(await releaseOf(webhook.id)), `delivery:${ids[1]}`];
+});
+
 scenario('retention', async () => {
   const workflowId = `herald-retention-record-${counter}`;
   await stack.api.context.temporal.workflow.execute('retentionWorkflow', {

@@ -1,20 +1,16 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { Router } from 'express';
 import { workflowIds } from '../../../workflows/shared';
 import { cancelSyncUpdate, pauseSyncUpdate, resumeSyncUpdate } from '../../../workflows/sync';
 import { inTransaction } from '../../db/pool';
 import * as syncs from '../../db/queries/syncs';
-import { ConflictError, UnavailableError } from '../../errors';
+import { ConflictError } from '../../errors';
 import { newId } from '../../ids';
-import { withTimeout } from '../../with-timeout';
 import { assertOwns, type Principal } from '../auth';
 import { type ApiContext, workflowUrl } from '../context';
 import { routeDefiner } from '../route';
 import { ListQuery, listOf, Sync, SyncStart } from '../schemas';
+import { controlRoutes } from '../workflow-control';
 import { webhookFor } from './webhooks';
-
-/** A pause or resume answers within a workflow task; a cancel waits for the requests under way. */
-const UPDATE_TIMEOUT_MS = 30_000;
 
 export function syncsRouter(ctx: ApiContext): Router {
   const router = Router();
@@ -106,41 +102,18 @@ export function syncsRouter(ctx: ApiContext): Router {
     async ({ params, principal }) => view(await syncFor(principal, params.syncId)),
   );
 
-  // Pause, resume and cancel: updates of the workflow, which owns the sync's state and answers
-  // with its progress once PostgreSQL has it (a cancel, once the sync has stopped).
-  const actions = { pause: pauseSyncUpdate, resume: resumeSyncUpdate, cancel: cancelSyncUpdate };
-  for (const [action, update] of Object.entries(actions)) {
-    route(
-      {
-        method: 'post',
-        path: `/v1/syncs/:syncId/${action}`,
-        summary: `${action[0].toUpperCase()}${action.slice(1)} a sync`,
-        tag,
-        access: 'sync:run',
-        response: Sync,
-      },
-      async ({ params, principal }) => {
-        const sync = await syncFor(principal, params.syncId);
-        const finished = () => new ConflictError(`The sync is ${sync.status}; it cannot ${action}.`);
-        if (!syncs.ACTIVE_SYNC_STATUSES.includes(sync.status)) throw finished();
-        try {
-          const handle = ctx.temporal.workflow.getHandle(workflowIds.sync(sync.id));
-          await withTimeout(handle.executeUpdate(update), UPDATE_TIMEOUT_MS);
-        } catch (err) {
-          const now = (await syncs.getSync(ctx.pool, sync.id))!;
-          if (!syncs.ACTIVE_SYNC_STATUSES.includes(now.status)) {
-            throw new ConflictError(`The sync is ${now.status}; it cannot ${action}.`);
-          }
-          ctx.logger.warn({ syncId: sync.id, action, err: (err as Error).message }, 'sync update failed');
-          throw new UnavailableError(
-            err instanceof WorkflowNotFoundError
-              ? 'The sync is starting; try again in a moment.'
-              : `The sync did not answer; try again.`,
-          );
-        }
-        return view((await syncs.getSync(ctx.pool, sync.id))!);
-      },
-    );
-  }
+  controlRoutes(ctx, route, {
+    noun: 'sync',
+    path: '/v1/syncs/:syncId',
+    tag,
+    access: 'sync:run',
+    response: Sync,
+    active: syncs.ACTIVE_SYNC_STATUSES,
+    updates: { pause: pauseSyncUpdate, resume: resumeSyncUpdate, cancel: cancelSyncUpdate },
+    load: syncFor,
+    reread: async (id) => (await syncs.getSync(ctx.pool, id))!,
+    workflowId: workflowIds.sync,
+    view,
+  });
   return router;
 }

@@ -5,7 +5,7 @@ import { type Pool, type PoolClient, prepared } from '../pool';
  * with its own rows, and a worker's starter (src/temporal/starter.ts) starts or signals the
  * workflow and deletes the entry. So no request writes to PostgreSQL and Temporal both.
  */
-export type OutboxKind = 'sync' | 'release';
+export type OutboxKind = 'sync' | 'release' | 'recovery';
 
 export interface OutboxEntry {
   id: string;
