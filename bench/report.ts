@@ -31,6 +31,9 @@ interface Scenario {
   };
   processes: Record<string, { cpuSeconds: number | null; peakRssMiB: number | null }>;
   peakIsPerScenario: boolean;
+  /** The scenario's webhook settings (ordering, throttle) and the most arrivals in any second. */
+  webhook?: Record<string, unknown>;
+  busiestSecond?: number;
 }
 interface Report {
   startedAt: string;
@@ -119,6 +122,18 @@ export function markdownReport(r: Report): string {
     const ms = (c: number | null | undefined) =>
       c == null || !n ? '–' : String(Math.round((c / n) * 1e5) / 100);
     lines.push(`| ${s.name} | ${per.map(ms).join(' / ')} | ${ms(total)} |`);
+  }
+  const controlled = r.scenarios.filter((s) => s.webhook);
+  if (controlled.length) {
+    lines.push(
+      '',
+      '| scenario | webhook settings | deliveries/s | most arrivals in any second |',
+      '|---|---|---|---|',
+    );
+    for (const s of controlled)
+      lines.push(
+        `| ${s.name} | \`${JSON.stringify(s.webhook)}\` | ${v(s.delivery.perSec)} | ${v(s.busiestSecond)} |`,
+      );
   }
   lines.push(
     '',

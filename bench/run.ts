@@ -3,7 +3,7 @@
  * client does against the same receiver in the same run. See docs/performance.md.
  *
  * Environment: BENCH_SCALE (default 1) scales every count; BENCH_SCENARIOS picks a comma-separated
- * subset of latency,single,fanout,held,sync,failing; BENCH_RATE is the target publish rate
+ * subset of latency,single,fanout,held,sync,failing,strict,throttled; BENCH_RATE is the target publish rate
  * (events/s, default 2000); BENCH_LATENCY_RATE that of the latency scenario (default 100, for 30 s);
  * BENCH_CPU_PROF=api,worker writes V8 CPU profiles of those processes
  * under bench/results/profiles; BENCH_TEMPORAL_ARGS (a JSON array) adds dev server flags;
@@ -31,7 +31,9 @@ const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 100);
 const PUBLISH_CONCURRENCY = 32;
 /** Requests Herald keeps in flight to one webhook in a release and a sync (RELEASE_WINDOW, HERALD_SYNC_CONCURRENCY). */
 const DELIVERY_CONCURRENCY = 16;
-const ALL = ['latency', 'single', 'fanout', 'held', 'sync', 'failing'] as const;
+const ALL = ['latency', 'single', 'fanout', 'held', 'sync', 'failing', 'strict', 'throttled'] as const;
+/** The throttled scenario's webhook rate. */
+const THROTTLE_RATE = 100;
 type ScenarioName = (typeof ALL)[number];
 
 const scaled = (count: number, min = 1) => Math.max(min, Math.round(count * SCALE));
@@ -46,6 +48,8 @@ interface ScenarioDef {
   failShare?: number;
   paused?: boolean;
   entities?: number;
+  /** Settings of the scenario's webhooks (ordering, throttles). */
+  webhook?: Record<string, unknown>;
 }
 
 function scenarioDefs(): ScenarioDef[] {
@@ -94,6 +98,22 @@ function scenarioDefs(): ScenarioDef[] {
       webhooks: 1,
       rate: RATE,
       failShare: 0.5,
+    },
+    {
+      name: 'strict',
+      title: `${scaled(5_000)} events to 1 webhook with strict ordering`,
+      events: scaled(5_000),
+      webhooks: 1,
+      rate: RATE,
+      webhook: { ordering: 'strict' },
+    },
+    {
+      name: 'throttled',
+      title: `${scaled(3_000)} events to 1 webhook throttled to ${THROTTLE_RATE}/s`,
+      events: scaled(3_000),
+      webhooks: 1,
+      rate: RATE,
+      webhook: { maxRequestsPerSecond: THROTTLE_RATE },
     },
   ];
   const picked = (process.env.BENCH_SCENARIOS ?? '')
@@ -401,6 +421,7 @@ async function account(
   let first = Number.POSITIVE_INFINITY;
   let last = 0;
   const e2e: number[] = [];
+  const arrivals: number[] = [];
   for (let i = 0; i < s.keys.length; i++) {
     requests += s.requests[i];
     if (s.ok[i] === 0) continue;
@@ -409,6 +430,7 @@ async function account(
       continue;
     }
     delivered++;
+    arrivals.push(s.first[i]);
     duplicates += s.ok[i] - 1;
     first = Math.min(first, s.first[i]);
     last = Math.max(last, s.first[i]);
@@ -430,7 +452,19 @@ async function account(
     first,
     last,
     e2eMs: latencySummary(e2e),
+    busiestSecond: busiestSecond(arrivals),
   };
+}
+
+/** The most first arrivals in any one-second window (receiver clock): what a throttle must bound. */
+function busiestSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i] - sorted[j] >= 1_000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
 }
 
 async function createWebhooks(
@@ -449,6 +483,7 @@ async function createWebhooks(
       label: `bench ${def.name} ${k}`,
       events: [`${entityType}.*`],
       status: def.paused ? 'paused' : 'active',
+      ...def.webhook,
     });
     paths.push(p);
     ids.push(created.body.id);
@@ -534,6 +569,7 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
       attemptsPerDelivery: round(acc.ledger.requests / Math.max(1, acc.ledger.deliveredUnique), 2),
     },
     deliveryLimit,
+    ...(def.webhook ? { webhook: def.webhook, busiestSecond: acc.busiestSecond } : {}),
     e2eMs: acc.e2eMs,
     e2eFrom: releasedAt ? 'the resume call' : 'each event’s scheduled send time',
     ledger,

@@ -54,11 +54,12 @@ export async function createHeraldWorker(opts: {
       retry: opts.config.retry,
     }),
     maxConcurrentActivityTaskExecutions: 200,
-    maxConcurrentWorkflowTaskExecutions: 100,
-    // The SDK would size this cache from the heap limit (about 2,000 workflows here): 10,000
-    // deliveries in retry took the worker past 1 GiB. Evicted workflows replay their history on
-    // their next task; the replay tests keep that safe (docs/performance.md).
+    // The SDK would size the cache from the heap limit (about 2,000 workflows here): 10,000
+    // deliveries in retry took the worker past 1 GiB, and 100 left it at 538 MiB in the fan-out
+    // bench; 30 keeps it under 460 (docs/performance.md). An evicted workflow replays its history
+    // on its next task (the replay tests keep that safe). Tasks in flight cannot exceed the cache.
     maxCachedWorkflows: opts.config.workerCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: Math.min(100, opts.config.workerCachedWorkflows || 100),
     // A chunk activity learns of a pause or cancel from a heartbeat's answer: at most a second late.
     maxHeartbeatThrottleInterval: '1s',
     // SIGTERM: in-flight activities get this long to finish before the worker stops.
