@@ -273,24 +273,26 @@ export function createAttempter(deps: AttemptDeps) {
   }
 
   /**
-   * An attempt for a chunk activity (a sync's, a release's): it waits out the webhook's throttle
-   * and strict order in the activity, heartbeating, until it may send or `cancelled()` says stop
-   * (then the throttled result is returned).
+   * An attempt that waits out the webhook's throttle and strict order where it runs, heartbeating,
+   * for at most `maxWaitMs` at a time (a chunk activity: as long as it takes; a delivery workflow's
+   * activity: a short wait, since a timer in the workflow costs more than a precise sleep here),
+   * until it may send or `cancelled()` says stop; else the throttled result is returned.
    */
   async function attemptWhenAllowed(
     input: AttemptInput,
-    heartbeat: () => void,
-    cancelled: () => boolean,
+    opts: { heartbeat: () => void; cancelled: () => boolean; maxWaitMs?: number },
   ): Promise<AttemptResult> {
     for (let backoffMs = 100; ; backoffMs = Math.min(backoffMs * 2, 2_000)) {
       const result = await attempt(input);
       if (!isNotYet(result)) return result;
-      for (let waitMs = result.waitMs ?? backoffMs; waitMs > 0; waitMs -= 1_000) {
-        if (cancelled()) return result;
+      const wait = result.waitMs ?? backoffMs;
+      if (opts.maxWaitMs !== undefined && wait > opts.maxWaitMs) return result;
+      for (let waitMs = wait; waitMs > 0; waitMs -= 1_000) {
+        if (opts.cancelled()) return result;
         await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 1_000)));
-        heartbeat();
+        opts.heartbeat();
       }
-      if (cancelled()) return result;
+      if (opts.cancelled()) return result;
     }
   }
 

@@ -47,8 +47,11 @@ export interface SendInput {
  */
 export type SyncOutcome = 'sent' | 'inactive' | 'cancelled' | 'unsent' | 'failed' | 'handedOver';
 
+/** The longest throttle wait a delivery workflow's attempt sleeps through in place. */
+const INLINE_WAIT_MS = 1_000;
+
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
-  const { attempt, attemptWhenAllowed } = createAttempter(deps);
+  const { attemptWhenAllowed } = createAttempter(deps);
 
   function attemptInput(input: SendInput) {
     return {
@@ -67,10 +70,16 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
    * repeated run), else a typed failure the workflow acts on (workflows/shared.ts FailureTypes).
    */
   async function sendDelivery(input: SendInput): Promise<AttemptSummary | null> {
+    const ctx = Context.current();
     const result = await classified(async () => {
       if (input.test?.create)
         await insertTestDelivery(deps.pool, input.test.create, input.deliveryId, input.owner);
-      return attempt(attemptInput(input));
+      // A throttle's slot due within a second is waited for here; a longer wait goes back to the workflow.
+      return attemptWhenAllowed(attemptInput(input), {
+        heartbeat: () => ctx.heartbeat(),
+        cancelled: () => ctx.cancellationSignal.aborted,
+        maxWaitMs: INLINE_WAIT_MS,
+      });
     });
     if (result.kind === 'succeeded') return result.summary;
     if (input.test && (result.kind === 'failed' || result.kind === 'gone')) return result.summary;
@@ -111,8 +120,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
                 keepOnHold: true,
                 handOverFailures: handOver,
               }),
-              () => ctx.heartbeat(),
-              () => ctx.cancellationSignal.aborted,
+              { heartbeat: () => ctx.heartbeat(), cancelled: () => ctx.cancellationSignal.aborted },
             ),
           );
           outcomes[i] = syncOutcome(result, handOver);

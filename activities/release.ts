@@ -77,8 +77,7 @@ export function createReleaseActivities(deps: ReleaseActivityDeps) {
             keepOnHold: false,
             handOverFailures: !strict,
           },
-          () => ctx.heartbeat(row.id),
-          () => ctx.cancellationSignal.aborted,
+          { heartbeat: () => ctx.heartbeat(row.id), cancelled: () => ctx.cancellationSignal.aborted },
         ),
       );
       ctx.heartbeat(row.id);
