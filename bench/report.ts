@@ -31,6 +31,13 @@ interface Scenario {
   };
   processes: Record<string, { cpuSeconds: number | null; peakRssMiB: number | null }>;
   peakIsPerScenario: boolean;
+  /** The floor beside it (bench/floor.ts): its rate and CPU per delivery at each concurrency. */
+  floor?: {
+    concurrency: number;
+    deliveries: number;
+    perSec: number | null;
+    cpuMsPerDelivery: { worker: number | null; temporal: number | null; postgres: number | null };
+  }[];
   /** The scenario's webhook settings (ordering, throttle) and the most arrivals in any second. */
   webhook?: Record<string, unknown>;
   busiestSecond?: number;
@@ -56,6 +63,9 @@ interface Report {
 const v = (n: number | null | undefined) => (n === null || n === undefined ? '–' : String(n));
 const ratio = (a: number | null | undefined, b: number | null | undefined) =>
   a && b ? `${Math.round((a / b) * 1000) / 10} %` : '–';
+/** a as a multiple of b: "1.23×". */
+const ratioX = (a: number | null | undefined, b: number | null | undefined) =>
+  a && b ? `${Math.round((a / b) * 100) / 100}×` : '–';
 
 export function markdownReport(r: Report): string {
   const lines = [
@@ -122,6 +132,41 @@ export function markdownReport(r: Report): string {
     const ms = (c: number | null | undefined) =>
       c == null || !n ? '–' : String(Math.round((c / n) * 1e5) / 100);
     lines.push(`| ${s.name} | ${per.map(ms).join(' / ')} | ${ms(total)} |`);
+  }
+  const floored = r.scenarios.filter((s) => s.floor?.length);
+  if (floored.length) {
+    lines.push(
+      '',
+      'The floor (bench/floor.ts) is the least a delivery does on Temporal: started eagerly, one local activity that ' +
+        'POSTs the same body to the same receiver, completed; run beside each scenario on the same server. Ratios ' +
+        'are Herald over the floor at the concurrency Herald keeps its starts at (32).',
+      '',
+      '| scenario | floor deliveries/s at 32 / 128 in flight | Herald deliveries/s (of floor) | CPU ms per delivery, Herald worker / floor worker | Temporal, Herald / floor | PostgreSQL, Herald / floor | total, Herald / floor (ratio) |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const s of floored) {
+      const f = s.floor!.find((x) => x.concurrency === 32) ?? s.floor![0];
+      const n = s.ledger.deliveredUnique;
+      const herald = (names: string[]) =>
+        n
+          ? (names.reduce((sum, name) => sum + (s.processes[name]?.cpuSeconds ?? 0), 0) / n) * 1000
+          : undefined;
+      const temporalNames = ['temporal', 'frontend', 'history', 'matching', 'temporal-worker'];
+      const hw = herald(['worker']);
+      const ht = herald(temporalNames);
+      const hp = herald(['postgres']);
+      const ha = herald(['api']);
+      const hTotal = (hw ?? 0) + (ht ?? 0) + (hp ?? 0) + (ha ?? 0);
+      const c = f.cpuMsPerDelivery;
+      const fTotal = (c.worker ?? 0) + (c.temporal ?? 0) + (c.postgres ?? 0);
+      const pair = (a: number | undefined, b: number | null) =>
+        `${v(a === undefined ? null : Math.round(a * 100) / 100)} / ${v(b)}`;
+      lines.push(
+        `| ${s.name} | ${s.floor!.map((x) => v(x.perSec)).join(' / ')} | ${v(s.delivery.perSec)} (${ratioX(s.delivery.perSec, f.perSec)}) | ` +
+          `${pair(hw, c.worker)} | ${pair(ht, c.temporal)} | ${pair(hp, c.postgres)} | ` +
+          `${v(Math.round(hTotal * 100) / 100)} / ${v(Math.round(fTotal * 100) / 100)} (${ratioX(hTotal, fTotal)}) |`,
+      );
+    }
   }
   const controlled = r.scenarios.filter((s) => s.webhook);
   if (controlled.length) {

@@ -244,6 +244,62 @@ async function publish(opts: {
 }
 
 /** The plain client in its own process: `count` POSTs to the receiver with `concurrency` lanes. */
+/** The floor's runs: at the starts Herald keeps in flight, and at enough to saturate this machine. */
+const FLOOR_CONCURRENCY = [32, 128];
+/** Deliveries per floor run (fewer when the scenario has fewer). */
+const FLOOR_COUNT = 3_000;
+/** The Temporal server's processes, whose CPU a delivery costs there. */
+const TEMPORAL_PROCS = ['temporal', 'frontend', 'history', 'matching', 'temporal-worker'];
+
+/**
+ * The floor beside a scenario (bench/floor.ts): the least a delivery does on Temporal, in the same
+ * run, on the same server and receiver. CPU per delivery of its own process (worker and starter
+ * in one, as Herald's worker is) and of the Temporal server.
+ */
+async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: number) {
+  const runs = [];
+  for (const concurrency of FLOOR_CONCURRENCY) {
+    const child = forkTs('floor.ts', ctx.stack.workerEnv);
+    const temporalPids = Object.entries(ctx.stack.pids)
+      .filter(([name, pid]) => TEMPORAL_PROCS.includes(name) && pid)
+      .map(([, pid]) => pid as number);
+    const temporalCpu = () => temporalPids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+    let temporalBefore = 0;
+    let postgresBefore = 0;
+    const result = await new Promise<{ ok: number; elapsedMs: number; cpuSeconds: number }>(
+      (resolve, reject) => {
+        child.on('message', (m: { ready?: boolean; ok: number; elapsedMs: number; cpuSeconds: number }) => {
+          if (!m.ready) return resolve(m);
+          // Its worker is up (the bundling and connecting are not a delivery's): measure from here.
+          temporalBefore = temporalCpu();
+          postgresBefore = ctx.stack.pids.postgres ? (treeCpuSeconds(ctx.stack.pids.postgres) ?? 0) : 0;
+          child.send('go');
+        });
+        child.once('exit', (code) => reject(new Error(`floor exited with ${code}`)));
+        child.send({
+          url: ctx.receiver.url(`/${scenario}-floor/${concurrency}`),
+          count,
+          concurrency,
+          bodyBytes,
+        });
+      },
+    );
+    const temporal = temporalCpu() - temporalBefore;
+    const postgres = ctx.stack.pids.postgres
+      ? (treeCpuSeconds(ctx.stack.pids.postgres) ?? 0) - postgresBefore
+      : 0;
+    const per = (sec: number) => round((sec / Math.max(1, result.ok)) * 1000, 2);
+    runs.push({
+      concurrency,
+      deliveries: result.ok,
+      perSec: round(result.ok / (result.elapsedMs / 1000)),
+      cpuMsPerDelivery: { worker: per(result.cpuSeconds), temporal: per(temporal), postgres: per(postgres) },
+    });
+    await ctx.receiver.forget(`${scenario}-floor`);
+  }
+  return runs;
+}
+
 async function plainLimit(receiver: Receiver, scenario: string, count: number, bodyBytes: number) {
   const child = forkTs('plain-client.ts');
   const result = await new Promise<{ ok: number; elapsedMs: number; latencies: number[] }>(
@@ -498,6 +554,8 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
   ctx.log(`  limits: plain client and bare publisher against the receiver`);
   const deliveryLimit = await plainLimit(ctx.receiver, def.name, Math.min(expectedDeliveries, 10_000), 330);
   const pubLimit = await publishLimit(ctx.receiver, def.name, Math.min(def.events, 5_000));
+  ctx.log(`  floor: the least a delivery does on Temporal, beside this scenario`);
+  const floor = await floorRuns(ctx, def.name, Math.min(expectedDeliveries, FLOOR_COUNT), 330);
 
   const before = await temporalPersistence(ctx.stack.temporalMetricsUrl);
   const meter = resourceMeter({ ...ctx.stack.pids, receiver: ctx.receiver.pid });
@@ -569,6 +627,7 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
       attemptsPerDelivery: round(acc.ledger.requests / Math.max(1, acc.ledger.deliveredUnique), 2),
     },
     deliveryLimit,
+    floor,
     ...(def.webhook ? { webhook: def.webhook, busiestSecond: acc.busiestSecond } : {}),
     e2eMs: acc.e2eMs,
     e2eFrom: releasedAt ? 'the resume call' : 'each event’s scheduled send time',

@@ -23,10 +23,11 @@ export { freePort } from '../test/support/ports';
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A forked TypeScript child with an IPC channel (tsx, as the rest of the bench). */
-export function forkTs(file: string): ChildProcess {
+export function forkTs(file: string, env?: NodeJS.ProcessEnv): ChildProcess {
   return fork(path.join(__dirname, file), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env,
   });
 }
 
@@ -91,6 +92,8 @@ export interface Stack {
   /** Processes measured: the dev server is `temporal`; the cluster's services have their own names. */
   pids: { api: number; worker: number; postgres?: number } & Record<string, number | undefined>;
   temporalMetricsUrl?: string;
+  /** The worker's environment (Temporal's address and TLS settings among it), for the floor's process. */
+  workerEnv: NodeJS.ProcessEnv;
   stop(): Promise<void>;
 }
 
@@ -205,6 +208,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         : services.temporalPid
           ? `http://127.0.0.1:${temporalMetricsPort}/metrics`
           : undefined,
+      workerEnv: { ...env, ...opts.workerEnv },
       stop: stopAll,
     };
   } catch (err) {
