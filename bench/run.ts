@@ -4,7 +4,8 @@
  *
  * Environment: BENCH_SCALE (default 1) scales every count; BENCH_SCENARIOS picks a comma-separated
  * subset of latency,single,fanout,held,sync,failing,strict,throttled; BENCH_RATE is the target publish rate
- * (events/s, default 2000); BENCH_LATENCY_RATE that of the latency scenario (default 100, for 30 s);
+ * (events/s, default 2000); BENCH_LATENCY_RATE that of the latency scenario, for 30 s (default: 80 % of
+ * the delivery rate the single scenario measured in the same run, or 100 without it);
  * BENCH_CPU_PROF=api,worker writes V8 CPU profiles of those processes
  * under bench/results/profiles; BENCH_TEMPORAL_ARGS (a JSON array) adds dev server flags;
  * BENCH_EPHEMERAL=true runs PostgreSQL without fsync; BENCH_STALL_MS (default 60000) is how long
@@ -25,13 +26,15 @@ import { forkTs, type Receiver, ROOT, type Stack, sleep, startReceiver, startSta
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 const RATE = Number(process.env.BENCH_RATE ?? 2000);
 const STALL_MS = Number(process.env.BENCH_STALL_MS ?? 60_000);
-/** The latency scenario's publish rate: the issue's 100/s by default. */
-const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 100);
+/** The latency scenario's publish rate, when set; else 80 % of what single measured (100 without it). */
+const LATENCY_RATE = process.env.BENCH_LATENCY_RATE ? Number(process.env.BENCH_LATENCY_RATE) : undefined;
+const LATENCY_SECONDS = 30;
+const LATENCY_SHARE = 0.8;
 /** Publisher connections: enough for the target rate at a few ms per request. */
 const PUBLISH_CONCURRENCY = 32;
 /** Requests Herald keeps in flight to one webhook in a release and a sync (RELEASE_WINDOW, HERALD_SYNC_CONCURRENCY). */
 const DELIVERY_CONCURRENCY = 16;
-const ALL = ['latency', 'single', 'fanout', 'held', 'sync', 'failing', 'strict', 'throttled'] as const;
+const ALL = ['single', 'latency', 'fanout', 'held', 'sync', 'failing', 'strict', 'throttled'] as const;
 /** The throttled scenario's webhook rate. */
 const THROTTLE_RATE = 100;
 type ScenarioName = (typeof ALL)[number];
@@ -55,18 +58,19 @@ interface ScenarioDef {
 function scenarioDefs(): ScenarioDef[] {
   const defs: ScenarioDef[] = [
     {
-      name: 'latency',
-      title: `${scaled((3000 * LATENCY_RATE) / 100)} events to 1 webhook at ${LATENCY_RATE}/s (latency)`,
-      events: scaled((3000 * LATENCY_RATE) / 100),
-      webhooks: 1,
-      rate: LATENCY_RATE,
-    },
-    {
       name: 'single',
       title: `${scaled(10_000)} events to 1 webhook`,
       events: scaled(10_000),
       webhooks: 1,
       rate: RATE,
+    },
+    {
+      name: 'latency',
+      // Its rate and size are set once single has run (latencyDef).
+      title: 'latency',
+      events: 0,
+      webhooks: 1,
+      rate: 0,
     },
     {
       name: 'fanout',
@@ -123,6 +127,15 @@ function scenarioDefs(): ScenarioDef[] {
   for (const p of picked)
     if (!ALL.includes(p as ScenarioName)) throw new Error(`BENCH_SCENARIOS: unknown scenario "${p}"`);
   return picked.length ? defs.filter((d) => picked.includes(d.name)) : defs;
+}
+
+/** The latency scenario at 80 % of the delivery rate single measured in this run (or BENCH_LATENCY_RATE). */
+function latencyDef(results: { name: string; delivery: { perSec: number | null } }[]): Partial<ScenarioDef> {
+  const single = results.find((r) => r.name === 'single')?.delivery.perSec;
+  const rate = LATENCY_RATE ?? (single ? Math.max(1, Math.round(single * LATENCY_SHARE)) : 100);
+  const events = scaled(rate * LATENCY_SECONDS);
+  const basis = LATENCY_RATE ? '' : single ? `, ${LATENCY_SHARE * 100} % of single's rate` : '';
+  return { title: `${events} events to 1 webhook at ${rate}/s (latency${basis})`, events, rate };
 }
 
 const round = (n: number | undefined, digits = 1) =>
@@ -795,6 +808,7 @@ async function main() {
 
     for (const def of defs) {
       if (failed) break;
+      if (def.name === 'latency') Object.assign(def, latencyDef(results as never));
       log(`bench: ${def.name}: ${def.title}`);
       const result = def.name === 'sync' ? await syncScenario(ctx, def) : await deliveryScenario(ctx, def);
       results.push(result);
