@@ -69,6 +69,7 @@ interface Fixtures {
   deliveryId: string;
   eventId: string;
   syncId: string;
+  recoveryId: string;
   entityId: string;
 }
 interface RawRequest {
@@ -132,6 +133,11 @@ async function createFixtures(): Promise<Fixtures> {
   });
   const sync = await key.post(`/v1/webhooks/${webhook.id}/syncs`, {});
   await settleSync(sync.body.id);
+  // A recovery with nothing to redeliver finishes at once; wait for it so no row moves later.
+  const recovery = await key.post(`/v1/webhooks/${webhook.id}/recover`, { since: new Date(0).toISOString() });
+  await eventually(
+    async () => (await key.get(`/v1/recoveries/${recovery.body.id}`)).body.status === 'completed',
+  );
   return {
     appId: app.id,
     keyId,
@@ -140,6 +146,7 @@ async function createFixtures(): Promise<Fixtures> {
     deliveryId,
     eventId: published.body.id,
     syncId: sync.body.id,
+    recoveryId: recovery.body.id,
     entityId,
   };
 }
@@ -166,7 +173,16 @@ async function settleSync(syncId: string): Promise<void> {
   await eventually(async () => [200, 409].includes((await admin.post(`/v1/syncs/${syncId}/cancel`)).status));
 }
 
-const COUNTED = ['applications', 'api_keys', 'webhooks', 'events', 'deliveries', 'entities', 'syncs'];
+const COUNTED = [
+  'applications',
+  'api_keys',
+  'webhooks',
+  'events',
+  'deliveries',
+  'entities',
+  'syncs',
+  'recoveries',
+];
 async function rowCounts(): Promise<Record<string, number>> {
   const { rows } = await stack.pool.query(
     `SELECT ${COUNTED.map((t) => `(SELECT count(*) FROM ${t})::int AS ${t}`).join(', ')}`,
@@ -406,6 +422,7 @@ function realValue(op: Operation, name: string): string {
   if (name === 'appId') return fixtures.appId;
   if (name === 'keyId') return fixtures.keyId;
   if (name === 'syncId') return fixtures.syncId;
+  if (name === 'recoveryId') return fixtures.recoveryId;
   if (name === 'type') return 'person';
   const resource = op.path.split('/')[2];
   return {

@@ -21,6 +21,7 @@ interface Ids {
   deliveryId: string;
   eventId: string;
   syncId: string;
+  recoveryId: string;
   entityId: string;
 }
 
@@ -45,6 +46,7 @@ interface Answer {
 
 const wh = (ids: Ids) => `/v1/webhooks/${ids.webhookId}`;
 const sync = (ids: Ids) => `/v1/syncs/${ids.syncId}`;
+const recovery = (ids: Ids) => `/v1/recoveries/${ids.recoveryId}`;
 
 /** The contract's routes (DESIGN.md) with who may call them. */
 const ROUTES: Record<string, RouteCase> = {
@@ -147,6 +149,33 @@ const ROUTES: Record<string, RouteCase> = {
   'POST /v1/syncs/{syncId}/pause': { access: 'sync:run', path: (i) => `${sync(i)}/pause`, stranger: 404 },
   'POST /v1/syncs/{syncId}/resume': { access: 'sync:run', path: (i) => `${sync(i)}/resume`, stranger: 404 },
   'POST /v1/syncs/{syncId}/cancel': { access: 'sync:run', path: (i) => `${sync(i)}/cancel`, stranger: 404 },
+  'POST /v1/webhooks/{id}/recover': {
+    access: 'webhooks:write',
+    path: (i) => `${wh(i)}/recover`,
+    body: { since: '2020-01-01T00:00:00Z' },
+    stranger: 404,
+  },
+  'GET /v1/webhooks/{id}/recoveries': {
+    access: 'webhooks:read',
+    path: (i) => `${wh(i)}/recoveries`,
+    stranger: 404,
+  },
+  'GET /v1/recoveries/{recoveryId}': { access: 'webhooks:read', path: recovery, stranger: 404 },
+  'POST /v1/recoveries/{recoveryId}/pause': {
+    access: 'webhooks:write',
+    path: (i) => `${recovery(i)}/pause`,
+    stranger: 404,
+  },
+  'POST /v1/recoveries/{recoveryId}/resume': {
+    access: 'webhooks:write',
+    path: (i) => `${recovery(i)}/resume`,
+    stranger: 404,
+  },
+  'POST /v1/recoveries/{recoveryId}/cancel': {
+    access: 'webhooks:write',
+    path: (i) => `${recovery(i)}/cancel`,
+    stranger: 404,
+  },
   'GET /v1/deliveries/{id}': {
     access: 'deliveries:read',
     path: (i) => `/v1/deliveries/${i.deliveryId}`,
@@ -239,6 +268,11 @@ beforeAll(async () => {
   const started = await owner.post(`/v1/webhooks/${webhook.id}/syncs`, {});
   expect(started.status).toBe(202);
   await eventually(async () => (await owner.get(`/v1/syncs/${started.body.id}`)).body.status === 'completed');
+  const recovered = await owner.post(`/v1/webhooks/${webhook.id}/recover`, { since: '2020-01-01T00:00:00Z' });
+  expect(recovered.status).toBe(202);
+  await eventually(
+    async () => (await owner.get(`/v1/recoveries/${recovered.body.id}`)).body.status === 'completed',
+  );
   ids = {
     appId: ownerApp.app.id,
     keyId: ownerApp.keyId,
@@ -246,6 +280,7 @@ beforeAll(async () => {
     deliveryId,
     eventId: published.body.id,
     syncId: started.body.id,
+    recoveryId: recovered.body.id,
     entityId: 'owner-1',
   };
   ROUTES['POST /v1/webhooks'].body = { url: 'https://example.com/stranger', applicationId: ids.appId };
@@ -305,6 +340,7 @@ function unknownIds(): Ids {
     deliveryId: 'dlv_00000000000000000000000000',
     eventId: 'evt_00000000000000000000000000',
     syncId: 'sync_00000000000000000000000000',
+    recoveryId: 'rcv_00000000000000000000000000',
     entityId: 'nobody',
   };
 }
@@ -378,6 +414,7 @@ test("with another application's key, the owner's resources are not found and no
   expect(await countDeliveries()).toBe(deliveriesBefore);
   expect((await owner.get(`/v1/syncs/${ids.syncId}`)).body.status).toBe('completed');
   expect((await owner.get(`/v1/webhooks/${ids.webhookId}/syncs`)).body.data).toHaveLength(1);
+  expect((await owner.get(`/v1/webhooks/${ids.webhookId}/recoveries`)).body.data).toHaveLength(1);
   const app = await admin.get(`/v1/applications/${ids.appId}`);
   expect(app.body.name).toBe('Test app');
   const keys = await admin.get(`/v1/applications/${ids.appId}/keys`);
