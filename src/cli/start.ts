@@ -6,7 +6,7 @@ import { startEmbeddedServices } from '../embedded/services';
 import { createLogger } from '../logger';
 import { connectDatabase } from './connect';
 import { runMain, StartupError, untilSignal } from './main';
-import { spawnEntry, stopChild } from './spawn';
+import { readyMessage, spawnEntry, stopChild } from './spawn';
 
 /**
  * `npm start`: everything on one machine. Embedded PostgreSQL and Temporal (unless DATABASE_URL
@@ -73,8 +73,18 @@ runMain('start', async () => {
       children.set(name, child);
       stops.push(() => stopChild(child));
     }
+    // Ready is the worker polling (it loaded its workflow code) and the API answering /readyz.
+    let workerReady = false;
+    void readyMessage(children.get('worker')!).then(() => {
+      workerReady = true;
+    });
     interrupted();
-    await waitForReady(`http://127.0.0.1:${config.port}/readyz`, children, interrupted);
+    await waitForReady(
+      `http://127.0.0.1:${config.port}/readyz`,
+      () => workerReady,
+      children,
+      interrupted,
+    );
   } catch (err) {
     await stopAll();
     throw err;
@@ -106,14 +116,18 @@ runMain('start', async () => {
   if (reason.startsWith('the ')) throw new StartupError(`${reason}; stopped everything`);
 });
 
-/** Waits for /readyz to answer 200; a child that exits first, or two minutes, is a StartupError. */
+/**
+ * Waits for /readyz to answer 200 and for the worker's ready message; a child that exits first,
+ * or two minutes, is a StartupError.
+ */
 async function waitForReady(
   url: string,
+  workerReady: () => boolean,
   children: Map<string, ChildProcess>,
   interrupted: () => void,
 ): Promise<void> {
   const deadline = Date.now() + 120_000;
-  let last = 'no answer';
+  let last = `${url} did not answer`;
   while (Date.now() < deadline) {
     interrupted();
     for (const [name, child] of children) {
@@ -125,14 +139,16 @@ async function waitForReady(
     }
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-      if (res.ok) return;
-      last = `${res.status} ${(await res.text()).slice(0, 200)}`;
+      if (res.ok && workerReady()) return;
+      last = res.ok
+        ? 'the worker has not started polling'
+        : `${url} answered ${res.status} ${(await res.text()).slice(0, 200)}`;
     } catch (err) {
-      last = (err as Error).message;
+      last = `${url}: ${(err as Error).message}`;
     }
     await new Promise((r) => setTimeout(r, 300));
   }
-  throw new StartupError(`Herald did not become ready within 120 s: ${url} answered ${last}`);
+  throw new StartupError(`Herald did not become ready within 120 s (${last})`);
 }
 
 function exitAccount(code: number | null, signal: NodeJS.Signals | null): string {

@@ -5,6 +5,7 @@ import { createMetrics, type Metrics } from '../metrics';
 import { createHeraldWorker } from '../temporal/worker';
 import { checkTemporal, connectDatabase, requireServices } from './connect';
 import { runMain, untilSignal } from './main';
+import { announceReady } from './spawn';
 
 runMain('worker', async () => {
   const config = loadConfig();
@@ -27,6 +28,7 @@ runMain('worker', async () => {
   });
   const running = run();
   logger.info({ taskQueue: config.temporal.taskQueue }, 'worker running');
+  announceReady();
   // SIGTERM: stop polling, let in-flight tasks finish (shutdownGraceTime), then exit.
   await Promise.race([untilSignal().then(() => worker.shutdown()), running]);
   await running;
