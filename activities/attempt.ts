@@ -274,19 +274,22 @@ export function createAttempter(deps: AttemptDeps) {
 
   /**
    * An attempt that waits out the webhook's throttle and strict order where it runs, heartbeating,
-   * for at most `maxWaitMs` at a time (a chunk activity: as long as it takes; a delivery workflow's
-   * activity: a short wait, since a timer in the workflow costs more than a precise sleep here),
-   * until it may send or `cancelled()` says stop; else the throttled result is returned.
+   * for at most `maxWaitMs` in all (a chunk activity: as long as it takes; a delivery workflow's
+   * activity: a few seconds, since a timer in the workflow costs more than a precise sleep here,
+   * and the activity's timeout bounds it), until it may send or `cancelled()` says stop; else the
+   * throttled result is returned.
    */
   async function attemptWhenAllowed(
     input: AttemptInput,
     opts: { heartbeat: () => void; cancelled: () => boolean; maxWaitMs?: number },
   ): Promise<AttemptResult> {
+    let waitedMs = 0;
     for (let backoffMs = 100; ; backoffMs = Math.min(backoffMs * 2, 2_000)) {
       const result = await attempt(input);
       if (!isNotYet(result)) return result;
       const wait = result.waitMs ?? backoffMs;
-      if (opts.maxWaitMs !== undefined && wait > opts.maxWaitMs) return result;
+      if (opts.maxWaitMs !== undefined && waitedMs + wait > opts.maxWaitMs) return result;
+      waitedMs += wait;
       for (let waitMs = wait; waitMs > 0; waitMs -= 1_000) {
         if (opts.cancelled()) return result;
         await new Promise((resolve) => setTimeout(resolve, Math.min(waitMs, 1_000)));

@@ -48,7 +48,7 @@ export interface SendInput {
 export type SyncOutcome = 'sent' | 'inactive' | 'cancelled' | 'unsent' | 'failed' | 'handedOver';
 
 /** The longest throttle wait a delivery workflow's attempt sleeps through in place. */
-const INLINE_WAIT_MS = 1_000;
+const INLINE_WAIT_MS = 5_000;
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const { attemptWhenAllowed } = createAttempter(deps);
@@ -74,7 +74,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     const result = await classified(async () => {
       if (input.test?.create)
         await insertTestDelivery(deps.pool, input.test.create, input.deliveryId, input.owner);
-      // A throttle's slot due within a second is waited for here; a longer wait goes back to the workflow.
+      // A throttle's slot due within INLINE_WAIT_MS is waited for here; a longer wait goes back to the workflow.
       return attemptWhenAllowed(attemptInput(input), {
         heartbeat: () => ctx.heartbeat(),
         cancelled: () => ctx.cancellationSignal.aborted,

@@ -241,11 +241,11 @@ BEGIN
           verdict := 'throttled';
         END IF;
       ELSIF v_rate IS NOT NULL AND v_now < v_last + v_gap THEN
-        -- Its slot has come, but another send started too recently (timers fire late): a slot of
-        -- its own again, at the end of the queue, so the late ones do not all come back at once.
-        v_slot := greatest(v_next, v_last + v_gap);
-        UPDATE webhook_throttles SET next_slot_at = v_slot + v_gap WHERE webhook_id = w.id;
-        UPDATE deliveries SET throttle_slot_at = v_slot WHERE id = d.id;
+        -- Its slot has come, but another send started too recently (timers fire late): it keeps
+        -- its place and tries again as soon as the gap is over (in place, within the activity).
+        -- Sent to the end of the queue instead, late ones would push each other back for ever
+        -- on a busy machine.
+        v_slot := v_last + v_gap;
         verdict := 'throttled';
       END IF;
       -- Otherwise its reserved slot has come, or it needs none: it is sent now.
