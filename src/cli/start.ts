@@ -79,12 +79,7 @@ runMain('start', async () => {
       workerReady = true;
     });
     interrupted();
-    await waitForReady(
-      `http://127.0.0.1:${config.port}/readyz`,
-      () => workerReady,
-      children,
-      interrupted,
-    );
+    await waitForReady(`http://127.0.0.1:${config.port}/readyz`, () => workerReady, children, interrupted);
   } catch (err) {
     await stopAll();
     throw err;

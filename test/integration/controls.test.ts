@@ -2,7 +2,7 @@
 // across all workers.
 import type { ChildProcess } from 'node:child_process';
 import { type ApiClient, apiClient, eventually } from '../support/client';
-import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
+import { createWebhook, personEvent } from '../support/fixtures';
 import { spawnWorker, stopChild } from '../support/processes';
 import { type Receiver, startReceiver } from '../support/receiver';
 import { type Stack, startStack } from '../support/stack';
