@@ -56,6 +56,7 @@ const envSchema = z.object({
   HERALD_SYNC_HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
   HERALD_RETENTION_DAYS: positiveInt(30),
   HERALD_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
+  HERALD_MAX_BATCH_BYTES: positiveInt(5 * 1024 * 1024),
   HERALD_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(100),
   HERALD_RATE_LIMIT_BURST: positiveInt(200),
   HERALD_METRICS_PORT: z.coerce.number().int().min(0).max(65534).default(9464),
@@ -99,6 +100,8 @@ export interface Config {
   syncHistoryLimit: number;
   retentionDays: number;
   maxPayloadBytes: number;
+  /** The body limit of POST /v1/events/batch. */
+  maxBatchBytes: number;
   /** Requests per application key: on average `perSecond` (0: no limit), up to `burst` at once. */
   rateLimit: { perSecond: number; burst: number };
   metricsPort: number;
@@ -159,6 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     syncHistoryLimit: e.HERALD_SYNC_HISTORY_LIMIT,
     retentionDays: e.HERALD_RETENTION_DAYS,
     maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
+    maxBatchBytes: e.HERALD_MAX_BATCH_BYTES,
     rateLimit: { perSecond: e.HERALD_RATE_LIMIT_PER_SECOND, burst: e.HERALD_RATE_LIMIT_BURST },
     metricsPort: e.HERALD_METRICS_PORT,
     workflowBundle: e.HERALD_WORKFLOW_BUNDLE && path.resolve(e.HERALD_WORKFLOW_BUNDLE),

@@ -49,6 +49,8 @@ export function createApp(ctx: ApiContext) {
   });
   app.use(healthRouter(ctx));
   app.use(requireJson);
+  // A batch of events has a limit of its own (each event in it still has the single one).
+  app.use('/v1/events/batch', express.json({ limit: ctx.config.maxBatchBytes, strict: true }));
   app.use(express.json({ limit: ctx.config.maxPayloadBytes, strict: true }));
 
   app.use(applicationsRouter(ctx));

@@ -279,6 +279,33 @@ export const EventAccepted = z
   .object({ id: z.string(), deliveries: z.array(DeliveryRefSchema) })
   .openapi('EventAccepted');
 
+/** The most events one batch may carry. */
+export const MAX_BATCH_EVENTS = 500;
+
+export const EventBatch = z
+  .object({
+    events: z
+      .array(EventPublish)
+      .min(1)
+      .max(MAX_BATCH_EVENTS)
+      .openapi({ description: `1 to ${MAX_BATCH_EVENTS} events, published in this order` }),
+  })
+  .strict()
+  .openapi('EventBatch');
+
+export const EventBatchAccepted = z
+  .object({
+    data: z.array(
+      EventAccepted.extend({
+        index: z.number().int().openapi({ description: 'The position of the event in the batch' }),
+        status: z.enum(['accepted', 'duplicate']).openapi({
+          description: 'duplicate: its id was published before (or earlier in this batch); nothing changed',
+        }),
+      }),
+    ),
+  })
+  .openapi('EventBatchAccepted');
+
 export const Event = z
   .object({
     id: z.string(),

@@ -197,6 +197,21 @@ const ROUTES: Record<string, RouteCase> = {
       expect(res.body.deliveries.map((d: { webhookId: string }) => d.webhookId)).not.toContain(ids.webhookId);
     },
   },
+  'POST /v1/events/batch': {
+    access: 'events:publish',
+    path: () => '/v1/events/batch',
+    body: {
+      events: [
+        { type: 'person.updated', entity: { type: 'person', id: 'stranger-3' }, scopes: ['stranger'] },
+      ],
+    },
+    stranger: (res, ids) => {
+      expect(res.status).toBe(202);
+      expect(res.body.data[0].deliveries.map((d: { webhookId: string }) => d.webhookId)).not.toContain(
+        ids.webhookId,
+      );
+    },
+  },
   'GET /v1/events/{id}': {
     access: 'events:publish',
     path: (i) => `/v1/events/${i.eventId}`,

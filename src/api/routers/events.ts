@@ -1,16 +1,35 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { getEvent, listEventTypes, type PublishResult, publishEvent } from '../../db/queries/events';
-import { NotFoundError } from '../../errors';
+import {
+  getEvent,
+  listEventTypes,
+  type PublishResult,
+  publishBatch,
+  publishEvent,
+} from '../../db/queries/events';
+import { NotFoundError, ValidationError } from '../../errors';
 import { newId } from '../../ids';
 import type { ApiContext } from '../context';
 import { routeDefiner } from '../route';
-import { Event, EventAccepted, EventPublish, EventType } from '../schemas';
+import { Event, EventAccepted, EventBatch, EventBatchAccepted, EventPublish, EventType } from '../schemas';
 
 export const accepted = (r: PublishResult) => ({
   id: r.id,
   deliveries: r.deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId, status: d.status })),
 });
+
+/** An event as the publish queries take it; without an id, a new one. */
+function newEvent(body: z.infer<typeof EventPublish>) {
+  return {
+    id: body.id ?? newId('evt'),
+    type: body.type,
+    action: body.type.split('.')[1],
+    entityType: body.entity.type,
+    entityId: body.entity.id,
+    data: body.data,
+    scopes: body.scopes,
+  };
+}
 
 export function eventsRouter(ctx: ApiContext): Router {
   const router = Router();
@@ -28,17 +47,37 @@ export function eventsRouter(ctx: ApiContext): Router {
       status: 202,
       response: EventAccepted,
     },
+    async ({ body }) => accepted(await publishEvent(ctx.pool, newEvent(body))),
+  );
+
+  route(
+    {
+      method: 'post',
+      path: '/v1/events/batch',
+      summary:
+        'Publish up to 500 events in one transaction: all of them, in order, or none (400 naming each invalid one by its index)',
+      tag,
+      access: 'events:publish',
+      body: EventBatch,
+      status: 202,
+      response: EventBatchAccepted,
+    },
     async ({ body }) => {
-      const result = await publishEvent(ctx.pool, {
-        id: body.id ?? newId('evt'),
-        type: body.type,
-        action: body.type.split('.')[1],
-        entityType: body.entity.type,
-        entityId: body.entity.id,
-        data: body.data,
-        scopes: body.scopes,
-      });
-      return accepted(result);
+      // Each event within the limit a single publish has, so a batch cannot carry a larger one.
+      const tooLarge = body.events.flatMap((e, i) =>
+        Buffer.byteLength(JSON.stringify(e)) > ctx.config.maxPayloadBytes
+          ? [{ path: `body.events.${i}`, message: `larger than ${ctx.config.maxPayloadBytes} bytes` }]
+          : [],
+      );
+      if (tooLarge.length) throw new ValidationError(tooLarge, `${tooLarge.length} event(s) are too large.`);
+      const results = await publishBatch(ctx.pool, body.events.map(newEvent));
+      return {
+        data: results.map((r, index) => ({
+          index,
+          status: r.duplicate ? ('duplicate' as const) : ('accepted' as const),
+          ...accepted(r),
+        })),
+      };
     },
   );
 

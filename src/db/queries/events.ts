@@ -64,6 +64,50 @@ export async function publishEvent(
   }
 }
 
+export type BatchEvent = Parameters<typeof publishEvent>[1];
+
+/** One event of a batch as published: a repeat of an id seen before (or earlier in the batch) is a duplicate. */
+export interface BatchResult extends PublishResult {
+  duplicate: boolean;
+}
+
+/**
+ * POST /v1/events/batch in one statement, so one transaction and one round trip
+ * (herald_publish_batch, migration 010): each event exactly as publishEvent writes it, in order.
+ * A concurrent publish of one of its ids for another entity fails the statement; the batch is
+ * then tried once more, when that id is a duplicate.
+ */
+export async function publishBatch(pool: Pool, events: BatchEvent[]): Promise<BatchResult[]> {
+  const payload = JSON.stringify(
+    events.map((e) => ({
+      id: e.id,
+      type: e.type,
+      action: e.action,
+      entityType: e.entityType,
+      entityId: e.entityId,
+      ...(e.data === undefined ? {} : { data: e.data }),
+      ...(e.scopes === undefined ? {} : { scopes: e.scopes }),
+    })),
+  );
+  const run = () =>
+    pool.query<{ idx: number; duplicate: boolean; deliveries: Omit<FanOutDelivery, 'eventType'>[] }>(
+      prepared('publish_batch', 'SELECT * FROM herald_publish_batch($1)', [payload]),
+    );
+  let rows: Awaited<ReturnType<typeof run>>['rows'];
+  try {
+    rows = (await run()).rows;
+  } catch (err) {
+    const pgErr = err as { code?: string; constraint?: string };
+    if (pgErr.code !== '23505' || pgErr.constraint !== 'events_pkey') throw err;
+    rows = (await run()).rows;
+  }
+  return rows.map((r) => ({
+    id: events[r.idx].id,
+    duplicate: r.duplicate,
+    deliveries: r.deliveries.map((d) => ({ ...d, eventType: events[r.idx].type })),
+  }));
+}
+
 /** Writes one event and its fan-out deliveries (herald_fan_out) in the caller's transaction, for the entity routes. */
 export async function insertEventWithDeliveries(db: PoolClient, e: NewEvent): Promise<PublishResult> {
   const id = newId('evt');

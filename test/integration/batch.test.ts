@@ -1,0 +1,102 @@
+// POST /v1/events/batch: up to 500 events in one transaction, one result per event, all or none.
+import { type ApiClient, apiClient, eventually } from '../support/client';
+import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
+import { type Receiver, startReceiver } from '../support/receiver';
+import { type Stack, startStack } from '../support/stack';
+
+let stack: Stack;
+let receiver: Receiver;
+let admin: ApiClient;
+
+beforeAll(async () => {
+  // A small single-event limit, so an oversized event inside a batch is cheap to build.
+  stack = await startStack({ env: { HERALD_MAX_PAYLOAD_BYTES: '4096' } });
+  receiver = await startReceiver();
+  admin = apiClient(stack.api.url, stack.adminToken);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await receiver?.close();
+});
+
+const eventRows = async () => Number((await stack.pool.query('SELECT count(*) AS n FROM events')).rows[0].n);
+
+test('a batch publishes every event in order, one result each: accepted, or duplicate for an id seen before or earlier in the batch', async () => {
+  const { token } = await appWithKey(admin, { entityTypes: ['person'], scopes: ['batch'] });
+  const webhook = await createWebhook(apiClient(stack.api.url, token), { url: receiver.url('/batch') });
+  const first = await admin.post('/v1/events', personEvent('b-0', { id: 'batch-seen', scopes: ['batch'] }));
+  expect(first.status).toBe(202);
+
+  const res = await admin.post('/v1/events/batch', {
+    events: [
+      personEvent('b-1', { id: 'batch-one', scopes: ['batch'] }),
+      personEvent('b-2', { scopes: ['batch'] }),
+      personEvent('b-1', { id: 'batch-one', scopes: ['batch'] }),
+      personEvent('b-0', { id: 'batch-seen', scopes: ['batch'] }),
+      personEvent('b-3', { scopes: ['elsewhere'] }),
+    ],
+  });
+  expect(res.status).toBe(202);
+  const results = res.body.data as {
+    index: number;
+    id: string;
+    status: string;
+    deliveries: { id: string; webhookId: string }[];
+  }[];
+  expect(results.map((r) => [r.index, r.status])).toEqual([
+    [0, 'accepted'],
+    [1, 'accepted'],
+    [2, 'duplicate'],
+    [3, 'duplicate'],
+    [4, 'accepted'],
+  ]);
+  expect(results[0].id).toBe('batch-one');
+  expect(results[1].id).toMatch(/^evt_/);
+  // A duplicate answers with the first publish's deliveries; an event no webhook may see has none.
+  expect(results[2].deliveries).toEqual(results[0].deliveries);
+  expect(results[3].deliveries).toEqual(first.body.deliveries);
+  expect(results[4].deliveries).toEqual([]);
+  for (const r of results.slice(0, 2)) expect(r.deliveries.map((d) => d.webhookId)).toEqual([webhook.id]);
+
+  // Delivered like any event: once each.
+  await eventually(async () => receiver.on('/batch').length >= 3);
+  const ids = receiver.on('/batch').map((r) => JSON.parse(r.body).id);
+  expect(ids.sort()).toEqual(['batch-one', 'batch-seen', results[1].id].sort());
+});
+
+test('one invalid event refuses the whole batch with its index named, and nothing is written', async () => {
+  const before = await eventRows();
+  const res = await admin.post('/v1/events/batch', {
+    events: [personEvent('v-1'), { ...personEvent('v-2'), type: 'person.exploded' }, personEvent('v-3')],
+  });
+  expect(res.status).toBe(400);
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.events.1.type']);
+
+  const tooLarge = await admin.post('/v1/events/batch', {
+    events: [personEvent('v-4'), personEvent('v-5', { data: { blob: 'x'.repeat(5000) } })],
+  });
+  expect(tooLarge.status).toBe(400);
+  expect(tooLarge.body.errors).toEqual([{ path: 'body.events.1', message: 'larger than 4096 bytes' }]);
+
+  const tooMany = await admin.post('/v1/events/batch', {
+    events: Array.from({ length: 501 }, (_, i) => personEvent(`v-many-${i}`)),
+  });
+  expect(tooMany.status).toBe(400);
+  expect(tooMany.body.errors[0].path).toBe('body.events');
+
+  const empty = await admin.post('/v1/events/batch', { events: [] });
+  expect(empty.status).toBe(400);
+  expect(await eventRows()).toBe(before);
+});
+
+test('a batch of 500 fits its own body limit, above the single-event one', async () => {
+  const before = await eventRows();
+  const events = Array.from({ length: 500 }, (_, i) => personEvent(`many-${i}`, { scopes: ['nobody'] }));
+  expect(Buffer.byteLength(JSON.stringify({ events }))).toBeGreaterThan(4096);
+  const res = await admin.post('/v1/events/batch', { events });
+  expect(res.status).toBe(202);
+  expect(res.body.data).toHaveLength(500);
+  expect(res.body.data.every((r: { status: string }) => r.status === 'accepted')).toBe(true);
+  expect(await eventRows()).toBe(before + 500);
+});
