@@ -42,6 +42,28 @@ interface Scenario {
   webhook?: Record<string, unknown>;
   busiestSecond?: number;
 }
+interface IngestPhase {
+  events: number;
+  concurrency: number;
+  perSec: number | null;
+  requestMs: Latency;
+  errors: number;
+  cpuMsPerEvent: Record<string, number | null>;
+}
+/** The ingest scenario: publishing alone, one event per request and in batches. */
+interface IngestScenario {
+  name: 'ingest';
+  title: string;
+  params: { batchSize: number };
+  ingest: { single: IngestPhase; batch: IngestPhase };
+  ledger: {
+    published: number;
+    accepted: number;
+    eventsWritten: number;
+    heldDeliveries: number;
+    balanced: boolean;
+  };
+}
 interface Report {
   startedAt: string;
   finishedAt: string;
@@ -57,7 +79,7 @@ interface Report {
   };
   services: string;
   stackStartupSeconds: number | null;
-  scenarios: Scenario[];
+  scenarios: (Scenario | IngestScenario)[];
 }
 
 const v = (n: number | null | undefined) => (n === null || n === undefined ? '–' : String(n));
@@ -67,7 +89,9 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) =>
 const ratioX = (a: number | null | undefined, b: number | null | undefined) =>
   a && b ? `${Math.round((a / b) * 100) / 100}×` : '–';
 
-export function markdownReport(r: Report): string {
+export function markdownReport(report: Report): string {
+  const r = { ...report, scenarios: report.scenarios.filter((s): s is Scenario => s.name !== 'ingest') };
+  const ingest = report.scenarios.find((s): s is IngestScenario => s.name === 'ingest');
   const lines = [
     `# Herald benchmark (${r.startedAt.slice(0, 16).replace('T', ' ')} UTC)`,
     '',
@@ -76,6 +100,22 @@ export function markdownReport(r: Report): string {
       `load average ${r.machine.loadBefore.join(' ')} before, ${r.machine.loadAfter.join(' ')} after. ` +
       `Stack up in ${v(r.stackStartupSeconds)} s.`,
     '',
+  ];
+  if (r.scenarios.length) lines.push(...deliveryTables(r));
+  if (ingest) lines.push(...ingestTable(ingest));
+  lines.push(
+    '',
+    r.scenarios.every((s) => s.peakIsPerScenario)
+      ? 'Peak RSS is per scenario (VmHWM reset through /proc/<pid>/clear_refs at its start).'
+      : 'Peak RSS is since process start (VmHWM could not be reset here).',
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** The delivery scenarios' tables: rates and ledgers, resources, CPU per delivery, the floor, throttles. */
+function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }): string[] {
+  const lines = [
     'Limits are measured in the same run, just before each scenario: the publisher itself against the bare ' +
       'receiver, and a plain node:http keep-alive client (its own process) against the same receiver.',
     '',
@@ -180,12 +220,32 @@ export function markdownReport(r: Report): string {
         `| ${s.name} | \`${JSON.stringify(s.webhook)}\` | ${v(s.delivery.perSec)} | ${v(s.busiestSecond)} |`,
       );
   }
+  return lines;
+}
+
+/** The ingest scenario's table: single and batched publishing, and its ledger. */
+function ingestTable(ingest: IngestScenario): string[] {
+  const lines: string[] = [];
+  const l = ingest.ledger;
   lines.push(
     '',
-    r.scenarios.every((s) => s.peakIsPerScenario)
-      ? 'Peak RSS is per scenario (VmHWM reset through /proc/<pid>/clear_refs at its start).'
-      : 'Peak RSS is since process start (VmHWM could not be reset here).',
+    `${ingest.title}. CPU per event over the phase; the ledger counts what PostgreSQL holds afterwards.`,
     '',
+    '| publishing | events | in flight | events/s | request p50 / p99 ms | CPU ms per event: API / PostgreSQL / bench |',
+    '|---|---|---|---|---|---|',
   );
-  return lines.join('\n');
+  for (const [label, p] of [
+    ['one event per request', ingest.ingest.single],
+    [`batches of ${ingest.params.batchSize}`, ingest.ingest.batch],
+  ] as const) {
+    const cpu = ['api', 'postgres', 'bench'].map((n) => v(p.cpuMsPerEvent[n])).join(' / ');
+    lines.push(
+      `| ${label} | ${p.events} | ${p.concurrency} | ${v(p.perSec)} | ${v(p.requestMs.p50)} / ${v(p.requestMs.p99)} | ${cpu} |`,
+    );
+  }
+  lines.push(
+    '',
+    `Ingest ledger: ${l.published} published, ${l.accepted} accepted, ${l.eventsWritten} events and ${l.heldDeliveries} held deliveries written ${l.balanced ? '✓' : '**void**'}`,
+  );
+  return lines;
 }

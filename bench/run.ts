@@ -3,7 +3,7 @@
  * client does against the same receiver in the same run. See docs/performance.md.
  *
  * Environment: BENCH_SCALE (default 1) scales every count; BENCH_SCENARIOS picks a comma-separated
- * subset of latency,single,fanout,held,sync,failing,strict,throttled; BENCH_RATE is the target publish rate
+ * subset of latency,single,fanout,held,sync,failing,strict,throttled,ingest; BENCH_RATE is the target publish rate
  * (events/s, default 2000); BENCH_LATENCY_RATE that of the latency scenario, for 30 s (default: 80 % of
  * the delivery rate the single scenario measured in the same run, or 100 without it);
  * BENCH_CPU_PROF=api,worker writes V8 CPU profiles of those processes
@@ -32,9 +32,22 @@ const LATENCY_SECONDS = 30;
 const LATENCY_SHARE = 0.8;
 /** Publisher connections: enough for the target rate at a few ms per request. */
 const PUBLISH_CONCURRENCY = 32;
+/** The ingest scenario's batch size and the batches it keeps in flight. */
+const INGEST_BATCH = 100;
+const INGEST_BATCH_CONCURRENCY = 8;
 /** Requests Herald keeps in flight to one webhook in a release and a sync (RELEASE_WINDOW, HERALD_SYNC_CONCURRENCY). */
 const DELIVERY_CONCURRENCY = 16;
-const ALL = ['single', 'latency', 'fanout', 'held', 'sync', 'failing', 'strict', 'throttled'] as const;
+const ALL = [
+  'single',
+  'latency',
+  'fanout',
+  'held',
+  'sync',
+  'failing',
+  'strict',
+  'throttled',
+  'ingest',
+] as const;
 /** The throttled scenario's webhook rate. */
 const THROTTLE_RATE = 100;
 type ScenarioName = (typeof ALL)[number];
@@ -118,6 +131,15 @@ function scenarioDefs(): ScenarioDef[] {
       webhooks: 1,
       rate: RATE,
       webhook: { maxRequestsPerSecond: THROTTLE_RATE },
+    },
+    {
+      name: 'ingest',
+      title: `ingest only (webhook paused): ${scaled(20_000)} single publishes, ${scaled(100_000, INGEST_BATCH)} events in batches of ${INGEST_BATCH}`,
+      events: scaled(20_000),
+      webhooks: 1,
+      rate: Number.POSITIVE_INFINITY,
+      paused: true,
+      entities: scaled(100_000, INGEST_BATCH),
     },
   ];
   const picked = (process.env.BENCH_SCENARIOS ?? '')
@@ -254,6 +276,51 @@ async function publish(opts: {
   agent.destroy();
   if (firstError) console.error(`  publish errors: ${out.errors}, first: ${firstError}`);
   return out;
+}
+
+/** `count` events as POST /v1/events/batch requests of `size`, `concurrency` in flight, as fast as they go. */
+async function publishBatches(opts: {
+  url: string;
+  token: string;
+  count: number;
+  size: number;
+  concurrency: number;
+  entityType: string;
+}) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  const url = new URL(opts.url);
+  const headers = { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json' };
+  const latencies: number[] = [];
+  let accepted = 0;
+  let errors = 0;
+  let firstError: string | undefined;
+  const started = performance.now();
+  await lanes(Math.ceil(opts.count / opts.size), opts.concurrency, async (b) => {
+    const events = [];
+    for (let i = b * opts.size; i < Math.min(opts.count, (b + 1) * opts.size); i++)
+      events.push({
+        type: `${opts.entityType}.updated`,
+        entity: { type: opts.entityType, id: `batch-${i}` },
+        data: { seq: i, name: `Member ${i}`, email: `m${i}@example.org` },
+        scopes: ['bench'],
+      });
+    try {
+      const res = await request(agent, url, 'POST', headers, JSON.stringify({ events }));
+      latencies.push(res.ms);
+      if (res.status === 202) accepted += (JSON.parse(res.body) as { data: unknown[] }).data.length;
+      else {
+        errors++;
+        firstError ??= `${res.status} ${res.body.slice(0, 200)}`;
+      }
+    } catch (err) {
+      errors++;
+      firstError ??= (err as Error).message;
+    }
+  });
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  if (firstError) console.error(`  batch errors: ${errors}, first: ${firstError}`);
+  return { accepted, errors, seconds, latencies };
 }
 
 /** The plain client in its own process: `count` POSTs to the receiver with `concurrency` lanes. */
@@ -651,6 +718,92 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
   };
 }
 
+/**
+ * Ingest alone: a paused webhook (every event fans out to one held delivery, nothing is sent),
+ * single publishes as fast as PUBLISH_CONCURRENCY lanes go, then the same through batches.
+ * The ledger: every accepted event is in PostgreSQL with its held delivery.
+ */
+async function ingestScenario(ctx: Ctx, def: ScenarioDef) {
+  const entityType = 'bingest';
+  const {
+    ids: [hookId],
+  } = await createWebhooks(ctx, def, entityType);
+  const phase = async <T>(run: () => Promise<T>) => {
+    const meter = resourceMeter({ ...ctx.stack.pids, receiver: ctx.receiver.pid });
+    const outcome = await run();
+    return { outcome, processes: meter().processes };
+  };
+  const cpuMsPerEvent = (processes: Record<string, { cpuSeconds: number | null }>, events: number) =>
+    Object.fromEntries(
+      ['api', 'postgres', 'bench'].map((n) => [
+        n,
+        events ? round(((processes[n]?.cpuSeconds ?? 0) / events) * 1000, 3) : null,
+      ]),
+    );
+  ctx.log(`  ${def.events} single publishes, ${PUBLISH_CONCURRENCY} in flight`);
+  const single = await phase(() =>
+    publish({
+      url: `${ctx.stack.apiUrl}/v1/events`,
+      token: ctx.publishToken,
+      count: def.events,
+      rate: def.rate,
+      concurrency: PUBLISH_CONCURRENCY,
+      entityType,
+    }),
+  );
+  const batchEvents = def.entities ?? 0;
+  ctx.log(`  ${batchEvents} events in batches of ${INGEST_BATCH}, ${INGEST_BATCH_CONCURRENCY} in flight`);
+  const batch = await phase(() =>
+    publishBatches({
+      url: `${ctx.stack.apiUrl}/v1/events/batch`,
+      token: ctx.publishToken,
+      count: batchEvents,
+      size: INGEST_BATCH,
+      concurrency: INGEST_BATCH_CONCURRENCY,
+      entityType,
+    }),
+  );
+  const { rows } = await ctx.stack.pool.query(
+    `SELECT (SELECT count(*) FROM events WHERE entity_type = $1)::int AS events,
+            (SELECT count(*) FROM deliveries WHERE webhook_id = $2 AND status = 'held')::int AS held`,
+    [entityType, hookId],
+  );
+  const accepted = single.outcome.accepted + batch.outcome.accepted;
+  const published = def.events + batchEvents;
+  return {
+    name: def.name,
+    title: def.title,
+    params: { single: def.events, batched: batchEvents, batchSize: INGEST_BATCH },
+    ingest: {
+      single: {
+        events: def.events,
+        concurrency: PUBLISH_CONCURRENCY,
+        perSec: round(single.outcome.accepted / single.outcome.seconds),
+        requestMs: latencySummary(single.outcome.latencies),
+        errors: single.outcome.errors,
+        cpuMsPerEvent: cpuMsPerEvent(single.processes, single.outcome.accepted),
+      },
+      batch: {
+        events: batchEvents,
+        concurrency: INGEST_BATCH_CONCURRENCY,
+        perSec: round(batch.outcome.accepted / batch.outcome.seconds),
+        requestMs: latencySummary(batch.outcome.latencies),
+        errors: batch.outcome.errors,
+        cpuMsPerEvent: cpuMsPerEvent(batch.processes, batch.outcome.accepted),
+      },
+    },
+    ledger: {
+      published,
+      accepted,
+      eventsWritten: rows[0].events,
+      heldDeliveries: rows[0].held,
+      missing: published - rows[0].held,
+      balanced: accepted === published && rows[0].events === published && rows[0].held === published,
+    },
+    processes: batch.processes,
+  };
+}
+
 async function syncScenario(ctx: Ctx, def: ScenarioDef) {
   const entities = def.entities ?? 0;
   const entityType = 'bsync';
@@ -810,12 +963,17 @@ async function main() {
       if (failed) break;
       if (def.name === 'latency') Object.assign(def, latencyDef(results as never));
       log(`bench: ${def.name}: ${def.title}`);
-      const result = def.name === 'sync' ? await syncScenario(ctx, def) : await deliveryScenario(ctx, def);
+      const result =
+        def.name === 'sync'
+          ? await syncScenario(ctx, def)
+          : def.name === 'ingest'
+            ? await ingestScenario(ctx, def)
+            : await deliveryScenario(ctx, def);
       results.push(result);
       const l = result.ledger as { balanced: boolean; missing: number };
       if (!l.balanced || l.missing > 0) failed = true;
       log(
-        `  => ${JSON.stringify({ publish: 'publish' in result ? result.publish.perSec : null, delivery: result.delivery.perSec, e2e: result.e2eMs, ledger: result.ledger })}`,
+        `  => ${JSON.stringify('ingest' in result ? { ingest: result.ingest, ledger: result.ledger } : { publish: 'publish' in result ? result.publish.perSec : null, delivery: result.delivery.perSec, e2e: result.e2eMs, ledger: result.ledger })}`,
       );
       await sleep(1_000);
     }
