@@ -47,8 +47,12 @@ export interface SendInput {
  */
 export type SyncOutcome = 'sent' | 'inactive' | 'cancelled' | 'unsent' | 'failed' | 'handedOver';
 
-/** The longest throttle wait a delivery workflow's attempt sleeps through in place. */
-const INLINE_WAIT_MS = 5_000;
+/**
+ * The longest throttle wait a delivery workflow's attempt sleeps through in place, in all: an
+ * activity's, and a local activity's, which must end well within its workflow task's timeout (a
+ * worker that caches no workflow cannot extend that task, and would run it again and again).
+ */
+const INLINE_WAIT_MS = { activity: 5_000, local: 1_000 };
 
 export function createDeliveryActivities(deps: DeliveryActivityDeps) {
   const { attemptWhenAllowed } = createAttempter(deps);
@@ -78,7 +82,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       return attemptWhenAllowed(attemptInput(input), {
         heartbeat: () => ctx.heartbeat(),
         cancelled: () => ctx.cancellationSignal.aborted,
-        maxWaitMs: INLINE_WAIT_MS,
+        maxWaitMs: ctx.info.isLocal ? INLINE_WAIT_MS.local : INLINE_WAIT_MS.activity,
       });
     });
     if (result.kind === 'succeeded') return result.summary;
