@@ -2,6 +2,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { resolveDatabaseUrl } from './db/connection-string';
+import { KEY_BYTES } from './secret-cipher';
 import { loadTemporalConnection, type TemporalConnection } from './temporal/connection';
 
 /** Every environment variable Herald reads, with its default. The README's table mirrors this. */
@@ -31,6 +32,24 @@ const cidrList = z
     return ranges;
   });
 
+/** Comma-separated base64 keys of 32 bytes, newest first. Messages never echo a key. */
+const encryptionKeys = z.string().transform((value, ctx) => {
+  const items = value.split(',').map((s) => s.trim());
+  const keys: Buffer[] = [];
+  for (const [i, item] of items.entries()) {
+    const key = Buffer.from(item, 'base64');
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(item) || key.length !== KEY_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `key ${i + 1} of ${items.length} is not ${KEY_BYTES} bytes in base64 (make one with: openssl rand -base64 32)`,
+      });
+      return z.NEVER;
+    }
+    keys.push(key);
+  }
+  return keys;
+});
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.url({ message: 'expected a postgres:// connection string' }).optional(),
@@ -43,6 +62,7 @@ const envSchema = z.object({
   HERALD_TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65535).default(8233),
   HERALD_EPHEMERAL: booleanFlag.default(false),
   HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_ENCRYPTION_KEY: encryptionKeys.optional(),
   HERALD_ALLOW_HTTP: booleanFlag.default(false),
   HERALD_ALLOWED_NETWORKS: cidrList,
   HERALD_REQUEST_TIMEOUT_MS: positiveInt(15_000),
@@ -87,6 +107,8 @@ export interface Config {
     ephemeral: boolean;
   };
   adminToken: string | undefined;
+  /** The keys that encrypt signing secrets at rest, newest (the one that encrypts) first; unset: the data directory's. */
+  encryptionKeys: Buffer[] | undefined;
   allowHttp: boolean;
   allowedNetworks: [ipaddr.IPv4 | ipaddr.IPv6, number][];
   requestTimeoutMs: number;
@@ -116,7 +138,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(present);
   const temporal = loadTemporalConnection(present);
   const database = parsed.success ? resolveDatabaseUrl(parsed.data.DATABASE_URL, present) : undefined;
-  // Values are not echoed: DATABASE_URL, HERALD_ADMIN_TOKEN and TEMPORAL_API_KEY carry secrets.
+  // Values are not echoed: DATABASE_URL, HERALD_ADMIN_TOKEN, HERALD_ENCRYPTION_KEY and TEMPORAL_API_KEY carry secrets.
   const lines = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
     ...(database?.issues ?? []),
@@ -144,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ephemeral: e.HERALD_EPHEMERAL,
     },
     adminToken: e.HERALD_ADMIN_TOKEN,
+    encryptionKeys: e.HERALD_ENCRYPTION_KEY,
     allowHttp: e.HERALD_ALLOW_HTTP,
     allowedNetworks: e.HERALD_ALLOWED_NETWORKS,
     requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS,

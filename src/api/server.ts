@@ -4,6 +4,7 @@ import { createAttemptNotifications } from '../db/notifications';
 import { createPool } from '../db/pool';
 import type { Logger } from '../logger';
 import { createMetrics, registerStateGauges } from '../metrics';
+import type { SecretCipher } from '../secret-cipher';
 import { connectTemporalClient } from '../temporal/client';
 import { ensureRetentionSchedule } from '../temporal/schedules';
 import { createApp } from './app';
@@ -25,6 +26,8 @@ export async function startApiServer(opts: {
   databaseUrl: string;
   temporalAddress: string;
   adminToken: string;
+  /** Encrypts the signing secrets the API writes (create, rotate-secret). */
+  secrets: SecretCipher;
   logger: Logger;
 }): Promise<ApiServer> {
   const { config, logger } = opts;
@@ -44,6 +47,7 @@ export async function startApiServer(opts: {
     logger,
     metrics,
     notifications,
+    secrets: opts.secrets,
     authenticate: createAuthenticator(pool, opts.adminToken),
   };
   const app = createApp(context);
