@@ -78,6 +78,7 @@ const envSchema = z.object({
   HERALD_MAX_PAYLOAD_BYTES: positiveInt(256 * 1024),
   HERALD_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(100),
   HERALD_RATE_LIMIT_BURST: positiveInt(200),
+  HERALD_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   HERALD_METRICS_PORT: z.coerce.number().int().min(0).max(65534).default(9464),
   HERALD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -123,6 +124,8 @@ export interface Config {
   maxPayloadBytes: number;
   /** Requests per application key: on average `perSecond` (0: no limit), up to `burst` at once. */
   rateLimit: { perSecond: number; burst: number };
+  /** Lookups of tokens that are not valid, per client address and minute (0: no limit). */
+  authFailuresPerMinute: number;
   metricsPort: number;
   /** A pre-built workflow bundle for the worker (scripts/bundle-workflows.ts); else dist's, else built at start. */
   workflowBundle: string | undefined;
@@ -183,6 +186,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retentionDays: e.HERALD_RETENTION_DAYS,
     maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
     rateLimit: { perSecond: e.HERALD_RATE_LIMIT_PER_SECOND, burst: e.HERALD_RATE_LIMIT_BURST },
+    authFailuresPerMinute: e.HERALD_AUTH_FAILURES_PER_MINUTE,
     metricsPort: e.HERALD_METRICS_PORT,
     workflowBundle: e.HERALD_WORKFLOW_BUNDLE && path.resolve(e.HERALD_WORKFLOW_BUNDLE),
     logLevel: e.LOG_LEVEL,

@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import type { Pool } from '../db/pool';
 import { findCredentialByTokenHash } from '../db/queries/credentials';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors';
+import { createAuthFailureLimiter } from './rate-limit';
 import { type KEY_SCOPES, PUBLISHER_SCOPES } from './schemas';
 
 export type KeyScope = (typeof KEY_SCOPES)[number];
@@ -57,10 +58,19 @@ export interface Authenticator {
 /**
  * Resolves the caller from `Authorization: Bearer` or `x-access-token`: the admin token, or an
  * application or publisher key found by the sha256 of its token (only hashes are stored). Keys found are
- * cached briefly (KEY_CACHE_TTL_MS); unknown tokens are always looked up, so a new key works at once.
+ * cached briefly (KEY_CACHE_TTL_MS); unknown tokens are looked up, so a new key works at once, but
+ * at most `authFailuresPerMinute` a minute per client address that fail (429 beyond, before the
+ * lookup). A token this process has found valid before is looked up again without counting, so
+ * guessing from an address does not lock out the clients whose keys work from there.
  */
-export function createAuthenticator(pool: Pool, adminToken: string, now = () => Date.now()): Authenticator {
+export function createAuthenticator(
+  pool: Pool,
+  adminToken: string,
+  opts: { authFailuresPerMinute: number },
+  now = () => Date.now(),
+): Authenticator {
   const adminHash = hashToken(adminToken);
+  const failures = createAuthFailureLimiter(opts.authFailuresPerMinute);
   const cache = new Map<string, { principal: Principal & { keyId: string }; expires: number }>();
   const authenticate = async (req: Request): Promise<Principal> => {
     const token = bearerToken(req);
@@ -68,12 +78,19 @@ export function createAuthenticator(pool: Pool, adminToken: string, now = () => 
     const hash = hashToken(token);
     if (timingSafeEqual(hash, adminHash)) return { kind: 'admin' };
     const cacheKey = hash.toString('base64');
+    // An expired entry stays (bounded by KEY_CACHE_MAX): it marks a token once valid, whose lookup does not count.
     const hit = cache.get(cacheKey);
     if (hit && hit.expires > now()) return hit.principal;
-    cache.delete(cacheKey);
+    const address = req.socket.remoteAddress ?? 'unknown';
+    if (!hit) await failures.beforeLookup(address);
     const found = await findCredentialByTokenHash(pool, hash);
-    if (!found) throw new UnauthorizedError('The token is not valid or has been revoked.');
+    if (!found) {
+      cache.delete(cacheKey);
+      throw new UnauthorizedError('The token is not valid or has been revoked.');
+    }
+    if (!hit) await failures.validToken(address);
     const principal = Object.freeze(found);
+    cache.delete(cacheKey);
     // Oldest first: a Map iterates in insertion order.
     if (cache.size >= KEY_CACHE_MAX) cache.delete(cache.keys().next().value as string);
     cache.set(cacheKey, { principal, expires: now() + KEY_CACHE_TTL_MS });

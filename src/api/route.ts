@@ -88,7 +88,11 @@ function defineRoute<B extends z.ZodType | undefined, Q extends z.ZodType | unde
       401: problem,
       403: problem,
       404: problem,
-      429: { ...problem, description: 'Problem: the key is over its rate limit; see Retry-After' },
+      429: {
+        ...problem,
+        description:
+          'Problem: the key is over its rate limit, or its address sent too many tokens that are not valid; see Retry-After',
+      },
     },
   });
 

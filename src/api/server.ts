@@ -48,7 +48,9 @@ export async function startApiServer(opts: {
     metrics,
     notifications,
     secrets: opts.secrets,
-    authenticate: createAuthenticator(pool, opts.adminToken),
+    authenticate: createAuthenticator(pool, opts.adminToken, {
+      authFailuresPerMinute: config.authFailuresPerMinute,
+    }),
   };
   const app = createApp(context);
   // Express 5's app.listen hands a listen error (a port in use) to its callback, which this took
