@@ -26,7 +26,7 @@ export interface AttemptDeps {
   logger: Logger;
   metrics: Metrics;
   /** Decrypts the stored signing secrets the gate returns. */
-  secrets: SecretCipher;
+  secretCipher: SecretCipher;
   requestTimeoutMs: number;
   retry: RetrySettings;
   now?: () => Date;
@@ -109,7 +109,7 @@ export function createAttempter(deps: AttemptDeps) {
         keepOnHold: input.keepOnHold,
       });
       if (g.verdict !== 'send') return g;
-      const { body, ...request } = buildRequest(g.ctx, deps.secrets, Math.floor(now().getTime() / 1000));
+      const { body, ...request } = buildRequest(g.ctx, deps.secretCipher, Math.floor(now().getTime() / 1000));
       // The attempt's start is the request's, taken after the gate: a sync paces from it.
       requestStartedAt = now();
       const sent = deps.sender.send({
@@ -316,7 +316,7 @@ export function isDataError(err: unknown): err is Error & { code: string } {
 }
 
 /** The signed request for one attempt: the envelope, the webhook's headers and the signatures. */
-function buildRequest(ctx: DeliveryContext, secrets: SecretCipher, timestamp: number) {
+function buildRequest(ctx: DeliveryContext, secretCipher: SecretCipher, timestamp: number) {
   const body = JSON.stringify(buildEnvelope(ctx.event));
   const headers: Record<string, string> = {
     ...ctx.webhook.headers,
@@ -324,7 +324,7 @@ function buildRequest(ctx: DeliveryContext, secrets: SecretCipher, timestamp: nu
     ...(ctx.webhook.method === 'POST' ? { 'content-type': 'application/json' } : {}),
     ...signatureHeaders(
       ctx.webhook.signature,
-      ctx.webhook.secrets.map((stored) => secrets.decrypt(stored)),
+      ctx.webhook.secrets.map((stored) => secretCipher.decrypt(stored)),
       ctx.event.id,
       timestamp,
       body,

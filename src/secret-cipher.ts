@@ -51,7 +51,8 @@ export function createSecretCipher(keys: Buffer[]): SecretCipher {
       cipher.setAAD(ASSOCIATED_DATA);
       const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       const tag = cipher.getAuthTag();
-      return `${CIPHERTEXT_PREFIX}${[currentKeyId, iv, tag, ciphertext].map((x) => (typeof x === 'string' ? x : x.toString('base64url'))).join(':')}`;
+      const encoded = [iv, tag, ciphertext].map((part) => part.toString('base64url'));
+      return `${CIPHERTEXT_PREFIX}${[currentKeyId, ...encoded].join(':')}`;
     },
     decrypt(stored) {
       const p = parts(stored);

@@ -15,7 +15,7 @@ export interface ApiContext {
   logger: Logger;
   metrics: Metrics;
   notifications: AttemptNotifications;
-  secrets: SecretCipher;
+  secretCipher: SecretCipher;
   authenticate: Authenticator;
 }
 

@@ -58,5 +58,3 @@ export function createAuthFailureLimiter(perMinute: number) {
     },
   };
 }
-
-export type AuthFailureLimiter = ReturnType<typeof createAuthFailureLimiter>;

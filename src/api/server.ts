@@ -27,7 +27,7 @@ export async function startApiServer(opts: {
   temporalAddress: string;
   adminToken: string;
   /** Encrypts the signing secrets the API writes (create, rotate-secret). */
-  secrets: SecretCipher;
+  secretCipher: SecretCipher;
   logger: Logger;
 }): Promise<ApiServer> {
   const { config, logger } = opts;
@@ -47,7 +47,7 @@ export async function startApiServer(opts: {
     logger,
     metrics,
     notifications,
-    secrets: opts.secrets,
+    secretCipher: opts.secretCipher,
     authenticate: createAuthenticator(pool, opts.adminToken, {
       authFailuresPerMinute: config.authFailuresPerMinute,
     }),

@@ -12,9 +12,9 @@ runMain('api', async () => {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'herald-api');
   const { databaseUrl, temporalAddress } = requireServices(config);
-  const secrets = await resolveSecretCipher(config);
+  const secretCipher = await resolveSecretCipher(config);
   const pool = await connectDatabase(databaseUrl, 1);
-  await migrate(pool, secrets); // idempotent and serialised by an advisory lock: safe from every replica
+  await migrate(pool, secretCipher); // idempotent and serialised by an advisory lock: safe from every replica
   await pool.end();
   await checkTemporal(temporalAddress, config.temporal.connection);
   const server = await startApiServer({
@@ -22,7 +22,7 @@ runMain('api', async () => {
     databaseUrl,
     temporalAddress,
     adminToken: await resolveAdminToken(config),
-    secrets,
+    secretCipher,
     logger,
   }).catch(async (err: NodeJS.ErrnoException) => {
     if (err?.code !== 'EADDRINUSE' && err?.code !== 'EACCES') throw err;

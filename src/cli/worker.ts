@@ -23,7 +23,7 @@ runMain('worker', async () => {
     pool,
     logger,
     metrics,
-    secrets: await resolveSecretCipher(config),
+    secretCipher: await resolveSecretCipher(config),
     // The SDK's own metrics (task latencies, slots, polls) on the port after the worker's.
     sdkMetricsAddress: metricsServer ? `0.0.0.0:${config.metricsPort + 1}` : undefined,
   });

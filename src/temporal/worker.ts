@@ -27,7 +27,7 @@ export async function createHeraldWorker(opts: {
   logger: Logger;
   metrics: Metrics;
   /** Decrypts the signing secrets each send reads. */
-  secrets: SecretCipher;
+  secretCipher: SecretCipher;
   workflowBundlePath?: string;
   /** Where the Temporal SDK serves its own Prometheus metrics, if anywhere. */
   sdkMetricsAddress?: string;
@@ -53,7 +53,7 @@ export async function createHeraldWorker(opts: {
       sender,
       logger: opts.logger,
       metrics: opts.metrics,
-      secrets: opts.secrets,
+      secretCipher: opts.secretCipher,
       requestTimeoutMs: opts.config.requestTimeoutMs,
       retry: opts.config.retry,
     }),

@@ -33,7 +33,7 @@ beforeAll(async () => {
     sender,
     logger: createLogger('silent', 'test'),
     metrics: createMetrics(),
-    secrets: await resolveSecretCipher(stack.config),
+    secretCipher: await resolveSecretCipher(stack.config),
     requestTimeoutMs: stack.config.requestTimeoutMs,
     retry: stack.config.retry,
   });

@@ -106,7 +106,7 @@ export async function startStack(
   // The encryption key is generated into the run's data directory, as `npm start` does into its own.
   const env = testEnv({ HERALD_DATA_DIR: shared.dataDir, ...opts.env });
   const config = loadConfig(env);
-  const secrets = await resolveSecretCipher(config);
+  const secretCipher = await resolveSecretCipher(config);
   const adminToken = `hadm_test_${randomBytes(16).toString('hex')}`;
   const logger = createLogger(config.logLevel, 'test', opts.logDestination);
   const api = await startApiServer({
@@ -114,7 +114,7 @@ export async function startStack(
     databaseUrl,
     temporalAddress: services.temporalAddress,
     adminToken,
-    secrets,
+    secretCipher,
     logger,
   });
   const pool = createPool(databaseUrl, 5);
@@ -136,7 +136,7 @@ export async function startStack(
         pool: workerPool,
         logger,
         metrics: createMetrics(),
-        secrets,
+        secretCipher,
         workflowBundlePath: services.bundle,
       });
       running = { worker, done: run(), pool: workerPool };
