@@ -17,6 +17,7 @@ import { signatureHeaders } from '../src/delivery/signing';
 import { newId } from '../src/ids';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
+import type { SecretCipher } from '../src/secret-cipher';
 import { VERSION } from '../src/version';
 
 export interface AttemptDeps {
@@ -24,6 +25,8 @@ export interface AttemptDeps {
   sender: HttpSender;
   logger: Logger;
   metrics: Metrics;
+  /** Decrypts the stored signing secrets the gate returns. */
+  secretCipher: SecretCipher;
   requestTimeoutMs: number;
   retry: RetrySettings;
   now?: () => Date;
@@ -106,7 +109,7 @@ export function createAttempter(deps: AttemptDeps) {
         keepOnHold: input.keepOnHold,
       });
       if (g.verdict !== 'send') return g;
-      const { body, ...request } = buildRequest(g.ctx, Math.floor(now().getTime() / 1000));
+      const { body, ...request } = buildRequest(g.ctx, deps.secretCipher, Math.floor(now().getTime() / 1000));
       // The attempt's start is the request's, taken after the gate: a sync paces from it.
       requestStartedAt = now();
       const sent = deps.sender.send({
@@ -316,13 +319,19 @@ export function isDataError(err: unknown): err is Error & { code: string } {
 }
 
 /** The signed request for one attempt: the envelope, the webhook's headers and the signatures. */
-function buildRequest(ctx: DeliveryContext, timestamp: number) {
+function buildRequest(ctx: DeliveryContext, secretCipher: SecretCipher, timestamp: number) {
   const body = JSON.stringify(buildEnvelope(ctx.event));
   const headers: Record<string, string> = {
     ...ctx.webhook.headers,
     'user-agent': `Herald/${VERSION}`,
     ...(ctx.webhook.method === 'POST' ? { 'content-type': 'application/json' } : {}),
-    ...signatureHeaders(ctx.webhook.signature, ctx.webhook.secrets, ctx.event.id, timestamp, body),
+    ...signatureHeaders(
+      ctx.webhook.signature,
+      ctx.webhook.secrets.map((stored) => secretCipher.decrypt(stored)),
+      ctx.event.id,
+      timestamp,
+      body,
+    ),
   };
   const url = ctx.webhook.method === 'GET' ? getRequestUrl(ctx.webhook.url, body) : ctx.webhook.url;
   return { url, method: ctx.webhook.method, headers, body };

@@ -930,7 +930,7 @@ async function main() {
       name: 'bench',
       access: { entityTypes: ['*'], scopes: ['*'] },
     });
-    const key = await api.call('POST', `/v1/applications/${app.body.id}/keys`, {
+    const key = await api.call('POST', '/v1/publisher-keys', {
       name: 'bench publisher',
       scopes: ['events:publish'],
     });

@@ -13,6 +13,7 @@ import { spawnEntry, stopChild } from '../src/cli/spawn';
 import { migrate } from '../src/db/migrate';
 import { createPool, type Pool } from '../src/db/pool';
 import { startEmbeddedServices } from '../src/embedded/services';
+import { createSecretCipher, generateEncryptionKey } from '../src/secret-cipher';
 import { launchCluster } from '../test/cluster/cluster-process';
 import { freePort } from '../test/support/ports';
 
@@ -140,7 +141,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
     const pool = createPool(services.databaseUrl, 4);
     stops.push(() => pool.end());
-    await migrate(pool);
+    const encryptionKey = generateEncryptionKey();
+    await migrate(pool, createSecretCipher([Buffer.from(encryptionKey, 'base64')]));
 
     // Experiments may bring their own bundle (a variant of the workflows) in BENCH_WORKFLOW_BUNDLE.
     const bundle = process.env.BENCH_WORKFLOW_BUNDLE || path.join(opts.dataDir, 'workflow-bundle.js');
@@ -164,6 +166,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       TEMPORAL_TASK_QUEUE: taskQueue,
       HERALD_DATA_DIR: opts.dataDir,
       HERALD_ADMIN_TOKEN: adminToken,
+      HERALD_ENCRYPTION_KEY: encryptionKey,
       HERALD_ALLOW_HTTP: 'true',
       HERALD_ALLOWED_NETWORKS: '127.0.0.0/8',
       HERALD_WORKFLOW_BUNDLE: bundle,

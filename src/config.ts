@@ -2,6 +2,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 import { resolveDatabaseUrl } from './db/connection-string';
+import { KEY_BYTES } from './secret-cipher';
 import { loadTemporalConnection, type TemporalConnection } from './temporal/connection';
 
 /** Every environment variable Herald reads, with its default. The README's table mirrors this. */
@@ -31,6 +32,24 @@ const cidrList = z
     return ranges;
   });
 
+/** Comma-separated base64 keys of 32 bytes, newest first. Messages never echo a key. */
+const encryptionKeys = z.string().transform((value, ctx) => {
+  const items = value.split(',').map((s) => s.trim());
+  const keys: Buffer[] = [];
+  for (const [i, item] of items.entries()) {
+    const key = Buffer.from(item, 'base64');
+    if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(item) || key.length !== KEY_BYTES) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `key ${i + 1} of ${items.length} is not ${KEY_BYTES} bytes in base64 (make one with: openssl rand -base64 32)`,
+      });
+      return z.NEVER;
+    }
+    keys.push(key);
+  }
+  return keys;
+});
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.url({ message: 'expected a postgres:// connection string' }).optional(),
@@ -43,6 +62,7 @@ const envSchema = z.object({
   HERALD_TEMPORAL_UI_PORT: z.coerce.number().int().min(0).max(65535).default(8233),
   HERALD_EPHEMERAL: booleanFlag.default(false),
   HERALD_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  HERALD_ENCRYPTION_KEY: encryptionKeys.optional(),
   HERALD_ALLOW_HTTP: booleanFlag.default(false),
   HERALD_ALLOWED_NETWORKS: cidrList,
   HERALD_REQUEST_TIMEOUT_MS: positiveInt(15_000),
@@ -59,6 +79,7 @@ const envSchema = z.object({
   HERALD_MAX_BATCH_BYTES: positiveInt(5 * 1024 * 1024),
   HERALD_RATE_LIMIT_PER_SECOND: z.coerce.number().int().min(0).default(100),
   HERALD_RATE_LIMIT_BURST: positiveInt(200),
+  HERALD_AUTH_FAILURES_PER_MINUTE: z.coerce.number().int().min(0).default(20),
   HERALD_METRICS_PORT: z.coerce.number().int().min(0).max(65534).default(9464),
   HERALD_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -88,6 +109,8 @@ export interface Config {
     ephemeral: boolean;
   };
   adminToken: string | undefined;
+  /** The keys that encrypt signing secrets at rest, newest (the one that encrypts) first; unset: the data directory's. */
+  encryptionKeys: Buffer[] | undefined;
   allowHttp: boolean;
   allowedNetworks: [ipaddr.IPv4 | ipaddr.IPv6, number][];
   requestTimeoutMs: number;
@@ -104,6 +127,8 @@ export interface Config {
   maxBatchBytes: number;
   /** Requests per application key: on average `perSecond` (0: no limit), up to `burst` at once. */
   rateLimit: { perSecond: number; burst: number };
+  /** Lookups of tokens that are not valid, per client address and minute (0: no limit). */
+  authFailuresPerMinute: number;
   metricsPort: number;
   /** A pre-built workflow bundle for the worker (scripts/bundle-workflows.ts); else dist's, else built at start. */
   workflowBundle: string | undefined;
@@ -119,7 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(present);
   const temporal = loadTemporalConnection(present);
   const database = parsed.success ? resolveDatabaseUrl(parsed.data.DATABASE_URL, present) : undefined;
-  // Values are not echoed: DATABASE_URL, HERALD_ADMIN_TOKEN and TEMPORAL_API_KEY carry secrets.
+  // Values are not echoed: DATABASE_URL, HERALD_ADMIN_TOKEN, HERALD_ENCRYPTION_KEY and TEMPORAL_API_KEY carry secrets.
   const lines = [
     ...(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)),
     ...(database?.issues ?? []),
@@ -147,6 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ephemeral: e.HERALD_EPHEMERAL,
     },
     adminToken: e.HERALD_ADMIN_TOKEN,
+    encryptionKeys: e.HERALD_ENCRYPTION_KEY,
     allowHttp: e.HERALD_ALLOW_HTTP,
     allowedNetworks: e.HERALD_ALLOWED_NETWORKS,
     requestTimeoutMs: e.HERALD_REQUEST_TIMEOUT_MS,
@@ -164,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPayloadBytes: e.HERALD_MAX_PAYLOAD_BYTES,
     maxBatchBytes: e.HERALD_MAX_BATCH_BYTES,
     rateLimit: { perSecond: e.HERALD_RATE_LIMIT_PER_SECOND, burst: e.HERALD_RATE_LIMIT_BURST },
+    authFailuresPerMinute: e.HERALD_AUTH_FAILURES_PER_MINUTE,
     metricsPort: e.HERALD_METRICS_PORT,
     workflowBundle: e.HERALD_WORKFLOW_BUNDLE && path.resolve(e.HERALD_WORKFLOW_BUNDLE),
     logLevel: e.LOG_LEVEL,

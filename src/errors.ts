@@ -56,13 +56,10 @@ export class UnavailableError extends HttpError {
 }
 
 export class RateLimitedError extends HttpError {
-  constructor(retryAfterSeconds: number) {
-    super(
-      429,
-      'Too many requests',
-      `This key has used its request rate; retry in ${retryAfterSeconds} s.`,
-      undefined,
-      { 'retry-after': String(retryAfterSeconds) },
-    );
+  constructor(
+    retryAfterSeconds: number,
+    detail = `This key has used its request rate; retry in ${retryAfterSeconds} s.`,
+  ) {
+    super(429, 'Too many requests', detail, undefined, { 'retry-after': String(retryAfterSeconds) });
   }
 }

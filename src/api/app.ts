@@ -12,6 +12,7 @@ import { deliveriesRouter } from './routers/deliveries';
 import { entitiesRouter } from './routers/entities';
 import { eventsRouter } from './routers/events';
 import { healthRouter } from './routers/health';
+import { publisherKeysRouter } from './routers/publisher-keys';
 import { recoveriesRouter } from './routers/recoveries';
 import { syncsRouter } from './routers/syncs';
 import { webhooksRouter } from './routers/webhooks';
@@ -54,6 +55,7 @@ export function createApp(ctx: ApiContext) {
   app.use(express.json({ limit: ctx.config.maxPayloadBytes, strict: true }));
 
   app.use(applicationsRouter(ctx));
+  app.use(publisherKeysRouter(ctx));
   app.use(webhooksRouter(ctx));
   app.use(deliveriesRouter(ctx));
   app.use(eventsRouter(ctx));

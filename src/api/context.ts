@@ -4,6 +4,7 @@ import type { AttemptNotifications } from '../db/notifications';
 import type { Pool } from '../db/pool';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { SecretCipher } from '../secret-cipher';
 import type { Authenticator } from './auth';
 
 /** What every router gets: injected, so tests build the API over their own database and server. */
@@ -14,6 +15,7 @@ export interface ApiContext {
   logger: Logger;
   metrics: Metrics;
   notifications: AttemptNotifications;
+  secretCipher: SecretCipher;
   authenticate: Authenticator;
 }
 

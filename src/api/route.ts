@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import { z } from 'zod';
-import { type KeyScope, type Principal, requireAdmin, requireScope } from './auth';
+import { type Access, type Principal, requireAccess } from './auth';
 import { registerPath } from './openapi';
 import { zodToHttpError } from './problem';
 import type { RateLimit } from './rate-limit';
@@ -10,9 +10,6 @@ import { ProblemSchema } from './schemas';
 export interface AppLocals {
   rateLimit?: RateLimit;
 }
-
-/** Who may call a route: the admin only, any valid token, or a key with a scope (the admin too). */
-export type Access = 'admin' | 'any' | KeyScope;
 
 export interface RouteSpec<B extends z.ZodType | undefined, Q extends z.ZodType | undefined> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -91,7 +88,11 @@ function defineRoute<B extends z.ZodType | undefined, Q extends z.ZodType | unde
       401: problem,
       403: problem,
       404: problem,
-      429: { ...problem, description: 'Problem: the key is over its rate limit; see Retry-After' },
+      429: {
+        ...problem,
+        description:
+          'Problem: the key is over its rate limit, or its address sent too many tokens that are not valid; see Retry-After',
+      },
     },
   });
 
@@ -99,8 +100,7 @@ function defineRoute<B extends z.ZodType | undefined, Q extends z.ZodType | unde
     const principal = await authenticate(req);
     // Once the caller is known, before anything else is spent on it: even refusals count.
     await (req.app.locals as AppLocals).rateLimit?.(principal);
-    if (spec.access === 'admin') requireAdmin(principal);
-    else if (spec.access !== 'any') requireScope(principal, spec.access);
+    requireAccess(principal, spec.access);
     let body: unknown;
     if (spec.body) {
       const parsed = spec.body.safeParse(req.body ?? {});

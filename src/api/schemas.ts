@@ -4,13 +4,10 @@ import { z } from 'zod';
 // Lets every schema below carry its OpenAPI name and examples: one source for types, validation and docs.
 extendZodWithOpenApi(z);
 
-export const KEY_SCOPES = [
-  'webhooks:read',
-  'webhooks:write',
-  'deliveries:read',
-  'sync:run',
-  'events:publish',
-] as const;
+/** What an application key may hold: its own application's webhooks, deliveries and syncs. */
+export const KEY_SCOPES = ['webhooks:read', 'webhooks:write', 'deliveries:read', 'sync:run'] as const;
+/** What a publisher key (the host system's, attached to no application) may hold. */
+export const PUBLISHER_SCOPES = ['events:publish', 'entities:write'] as const;
 export const ACTIONS = ['created', 'updated', 'deleted', 'test', 'sync'] as const;
 /** A delivery's states; docs/lifecycle.md draws the transitions and names each one's writer. */
 export const DELIVERY_STATUSES = [
@@ -132,6 +129,23 @@ export const Key = z
   })
   .openapi('Key');
 export const KeyWithToken = Key.extend({ token: z.string() }).openapi('KeyWithToken');
+
+export const PublisherKeyCreate = z
+  .object({ name, scopes: z.array(z.enum(PUBLISHER_SCOPES)).min(1) })
+  .strict()
+  .openapi('PublisherKeyCreate');
+export const PublisherKey = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    scopes: z.array(z.enum(PUBLISHER_SCOPES)),
+    tokenHint: z.string(),
+    createdAt: z.string(),
+  })
+  .openapi('PublisherKey');
+export const PublisherKeyWithToken = PublisherKey.extend({ token: z.string() }).openapi(
+  'PublisherKeyWithToken',
+);
 
 // --- webhooks ---
 

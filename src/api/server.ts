@@ -4,6 +4,7 @@ import { createAttemptNotifications } from '../db/notifications';
 import { createPool } from '../db/pool';
 import type { Logger } from '../logger';
 import { createMetrics, registerStateGauges } from '../metrics';
+import type { SecretCipher } from '../secret-cipher';
 import { connectTemporalClient } from '../temporal/client';
 import { ensureRetentionSchedule } from '../temporal/schedules';
 import { createApp } from './app';
@@ -25,6 +26,8 @@ export async function startApiServer(opts: {
   databaseUrl: string;
   temporalAddress: string;
   adminToken: string;
+  /** Encrypts the signing secrets the API writes (create, rotate-secret). */
+  secretCipher: SecretCipher;
   logger: Logger;
 }): Promise<ApiServer> {
   const { config, logger } = opts;
@@ -44,7 +47,10 @@ export async function startApiServer(opts: {
     logger,
     metrics,
     notifications,
-    authenticate: createAuthenticator(pool, opts.adminToken),
+    secretCipher: opts.secretCipher,
+    authenticate: createAuthenticator(pool, opts.adminToken, {
+      authFailuresPerMinute: config.authFailuresPerMinute,
+    }),
   };
   const app = createApp(context);
   // Express 5's app.listen hands a listen error (a port in use) to its callback, which this took

@@ -3,6 +3,7 @@ import { resolveAdminToken } from '../admin-token';
 import { loadConfig } from '../config';
 import { migrate } from '../db/migrate';
 import { startEmbeddedServices } from '../embedded/services';
+import { resolveSecretCipher } from '../encryption-key';
 import { createLogger } from '../logger';
 import { connectDatabase } from './connect';
 import { runMain, StartupError, untilSignal } from './main';
@@ -54,7 +55,8 @@ runMain('start', async () => {
     interrupted();
     const pool = await connectDatabase(services.databaseUrl, 1);
     try {
-      await migrate(pool);
+      // The API and the worker find the same key: HERALD_ENCRYPTION_KEY, or the data directory's.
+      await migrate(pool, await resolveSecretCipher(config));
     } finally {
       await pool.end();
     }

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { loadConfig } from '../config';
+import { resolveSecretCipher } from '../encryption-key';
 import { createLogger, type Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics';
 import { createHeraldWorker } from '../temporal/worker';
@@ -23,6 +24,7 @@ runMain('worker', async () => {
     pool,
     logger,
     metrics,
+    secretCipher: await resolveSecretCipher(config),
     // The SDK's own metrics (task latencies, slots, polls) on the port after the worker's.
     sdkMetricsAddress: metricsServer ? `0.0.0.0:${config.metricsPort + 1}` : undefined,
   });

@@ -8,6 +8,7 @@ import type { Pool } from '../db/pool';
 import { createHttpSender } from '../delivery/http-sender';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { SecretCipher } from '../secret-cipher';
 import { connectionOptions } from './connection';
 import { installRuntime } from './runtime';
 import { startWorkflowStarter } from './starter';
@@ -25,6 +26,8 @@ export async function createHeraldWorker(opts: {
   pool: Pool;
   logger: Logger;
   metrics: Metrics;
+  /** Decrypts the signing secrets each send reads. */
+  secretCipher: SecretCipher;
   workflowBundlePath?: string;
   /** Where the Temporal SDK serves its own Prometheus metrics, if anywhere. */
   sdkMetricsAddress?: string;
@@ -50,6 +53,7 @@ export async function createHeraldWorker(opts: {
       sender,
       logger: opts.logger,
       metrics: opts.metrics,
+      secretCipher: opts.secretCipher,
       requestTimeoutMs: opts.config.requestTimeoutMs,
       retry: opts.config.retry,
     }),

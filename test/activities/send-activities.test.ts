@@ -4,6 +4,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type ReleaseBatch } from '../../activities';
 import { createHttpSender } from '../../src/delivery/http-sender';
+import { resolveSecretCipher } from '../../src/encryption-key';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { type ApiClient, apiClient, eventually } from '../support/client';
@@ -32,6 +33,7 @@ beforeAll(async () => {
     sender,
     logger: createLogger('silent', 'test'),
     metrics: createMetrics(),
+    secretCipher: await resolveSecretCipher(stack.config),
     requestTimeoutMs: stack.config.requestTimeoutMs,
     retry: stack.config.retry,
   });

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { spawnEntry, stopChild } from '../../src/cli/spawn';
+import { generateEncryptionKey } from '../../src/secret-cipher';
 import { eventually } from '../support/client';
 import { freePort } from '../support/ports';
 import type { Cluster } from './topology';
@@ -83,6 +84,8 @@ export async function startHerald(opts: {
     DATABASE_URL: opts.cluster.databaseUrl,
     TEMPORAL_TASK_QUEUE: `herald-cluster-${randomBytes(4).toString('hex')}`,
     HERALD_ADMIN_TOKEN: adminToken,
+    // As in production: every process is given the key, none generates one.
+    HERALD_ENCRYPTION_KEY: generateEncryptionKey(),
     HERALD_DATA_DIR: path.join(opts.dir, 'herald-data'),
     HERALD_WORKFLOW_BUNDLE: opts.bundle,
     HERALD_METRICS_PORT: '0',

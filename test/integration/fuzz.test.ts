@@ -11,7 +11,7 @@ import { type Stack, startStack } from '../support/stack';
  * Generated bad input against every route of the OpenAPI document: arbitrary path ids, query
  * strings and bodies (random JSON, wrong types, huge strings, deep nesting, unknown fields, SQL
  * and header injection strings, invalid UTF-8, malformed JSON, oversize bodies), with the admin
- * token and with an application key. No answer may be a 5xx; every 4xx is a complete
+ * token, an application key and a publisher key. No answer may be a 5xx; every 4xx is a complete
  * problem+json and leaves the row counts as they were.
  */
 
@@ -65,6 +65,8 @@ interface Fixtures {
   appId: string;
   keyId: string;
   keyToken: string;
+  publisherKeyId: string;
+  publisherToken: string;
   webhookId: string;
   deliveryId: string;
   eventId: string;
@@ -116,6 +118,10 @@ async function createFixtures(): Promise<Fixtures> {
   const { app, token, keyId } = await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] });
   const key = apiClient(stack.api.url, token);
   const webhook = await createWebhook(key, { url: receiver.url('/fuzz') });
+  const publisher = await admin.post('/v1/publisher-keys', {
+    name: scope,
+    scopes: ['events:publish', 'entities:write'],
+  });
   const entityId = `fuzz-${Date.now()}`;
   const published = await admin.post('/v1/events', {
     type: 'person.updated',
@@ -142,6 +148,8 @@ async function createFixtures(): Promise<Fixtures> {
     appId: app.id,
     keyId,
     keyToken: token,
+    publisherKeyId: publisher.body.id,
+    publisherToken: publisher.body.token,
     webhookId: webhook.id,
     deliveryId,
     eventId: published.body.id,
@@ -157,10 +165,11 @@ async function ensureFixtures(): Promise<void> {
     `SELECT (SELECT count(*) FROM applications WHERE id = $1)
           + (SELECT count(*) FROM api_keys WHERE id = $2 AND revoked_at IS NULL)
           + (SELECT count(*) FROM webhooks WHERE id = $3 AND deleted_at IS NULL)
-          + (SELECT count(*) FROM deliveries WHERE id = $4) AS n`,
-    [fixtures.appId, fixtures.keyId, fixtures.webhookId, fixtures.deliveryId],
+          + (SELECT count(*) FROM deliveries WHERE id = $4)
+          + (SELECT count(*) FROM publisher_keys WHERE id = $5 AND revoked_at IS NULL) AS n`,
+    [fixtures.appId, fixtures.keyId, fixtures.webhookId, fixtures.deliveryId, fixtures.publisherKeyId],
   );
-  if (Number(rows[0].n) !== 4) fixtures = await createFixtures();
+  if (Number(rows[0].n) !== 5) fixtures = await createFixtures();
 }
 
 /**
@@ -176,6 +185,7 @@ async function settleSync(syncId: string): Promise<void> {
 const COUNTED = [
   'applications',
   'api_keys',
+  'publisher_keys',
   'webhooks',
   'events',
   'deliveries',
@@ -420,7 +430,8 @@ function bodyBytes(value: fc.Arbitrary<unknown>): fc.Arbitrary<Buffer> {
 /** An id the route knows (so validation and handlers run), or anything else. */
 function realValue(op: Operation, name: string): string {
   if (name === 'appId') return fixtures.appId;
-  if (name === 'keyId') return fixtures.keyId;
+  if (name === 'keyId')
+    return op.path.startsWith('/v1/publisher-keys/') ? fixtures.publisherKeyId : fixtures.keyId;
   if (name === 'syncId') return fixtures.syncId;
   if (name === 'recoveryId') return fixtures.recoveryId;
   if (name === 'type') return 'person';
@@ -530,13 +541,15 @@ function requestFor(op: Operation): fc.Arbitrary<RawRequest> {
         nil: undefined,
         freq: 8,
       }),
-      asAdmin: fc.boolean(),
+      caller: fc.constantFrom('admin', 'key', 'publisher'),
       tokenHeader: fc.constantFrom('authorization', 'x-access-token'),
     })
     .map((r) => {
       let i = 0;
       const path = op.path.replace(/\{\w+\}/g, () => r.segments[i++]) + r.query;
-      const token = r.asAdmin ? stack.adminToken : fixtures.keyToken;
+      const token = { admin: stack.adminToken, key: fixtures.keyToken, publisher: fixtures.publisherToken }[
+        r.caller
+      ];
       const headers: Record<string, string> = {
         [r.tokenHeader]: r.tokenHeader === 'authorization' ? `Bearer ${token}` : token,
       };

@@ -1,4 +1,4 @@
-import { KEY_SCOPES } from '../../src/api/schemas';
+import { KEY_SCOPES, PUBLISHER_SCOPES } from '../../src/api/schemas';
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook } from '../support/fixtures';
 import { type Receiver, startReceiver } from '../support/receiver';
@@ -7,12 +7,14 @@ import { type Stack, startStack } from '../support/stack';
 /**
  * Tenant isolation over every route of the contract: with no key (401), with a key lacking the
  * route's scope (403), and with another application's key (404 for the owner's resources,
- * exactly as for an id that does not exist). The route list comes from the OpenAPI document, so
- * a route added to the API without a row here fails the test.
+ * exactly as for an id that does not exist; 403 for publishing, which is no application's). The
+ * route list comes from the OpenAPI document, so a route added to the API without a row here
+ * fails the test.
  */
 
-type Scope = (typeof KEY_SCOPES)[number];
-type Access = 'admin' | 'any' | Scope;
+type Scope = (typeof KEY_SCOPES)[number] | (typeof PUBLISHER_SCOPES)[number];
+/** The admin only, any valid token, or a holder of one of the scopes (the admin too). */
+type Access = 'admin' | 'any' | Scope | Scope[];
 
 interface Ids {
   appId: string;
@@ -23,6 +25,7 @@ interface Ids {
   syncId: string;
   recoveryId: string;
   entityId: string;
+  publisherKeyId: string;
 }
 
 interface RouteCase {
@@ -32,9 +35,10 @@ interface RouteCase {
   /**
    * What another application's key (holding every scope) gets: `404` for the owner's resources,
    * or a check that the route, which is not about one application's resources, shows the caller
-   * nothing of the owner's. Admin routes answer it 403.
+   * nothing of the owner's. Admin routes answer it 403, and so do the publisher's routes
+   * (`publisher`): no application key publishes.
    */
-  stranger: 404 | ((res: Answer, ids: Ids) => void) | 'admin';
+  stranger: 404 | ((res: Answer, ids: Ids) => void) | 'admin' | 'publisher';
 }
 
 interface Answer {
@@ -87,6 +91,18 @@ const ROUTES: Record<string, RouteCase> = {
   'DELETE /v1/applications/{appId}/keys/{keyId}': {
     access: 'admin',
     path: (i) => `/v1/applications/${i.appId}/keys/${i.keyId}`,
+    stranger: 'admin',
+  },
+  'POST /v1/publisher-keys': {
+    access: 'admin',
+    path: () => '/v1/publisher-keys',
+    body: { name: 'stolen', scopes: ['events:publish'] },
+    stranger: 'admin',
+  },
+  'GET /v1/publisher-keys': { access: 'admin', path: () => '/v1/publisher-keys', stranger: 'admin' },
+  'DELETE /v1/publisher-keys/{keyId}': {
+    access: 'admin',
+    path: (i) => `/v1/publisher-keys/${i.publisherKeyId}`,
     stranger: 'admin',
   },
   'POST /v1/webhooks': {
@@ -186,16 +202,14 @@ const ROUTES: Record<string, RouteCase> = {
     path: (i) => `/v1/deliveries/${i.deliveryId}/redeliver`,
     stranger: 404,
   },
-  // Events and entities belong to the publisher (the host system), not to an application: a key
-  // with events:publish publishes, but sees only its own application's deliveries.
+  // Events and entities belong to the publisher (the host system: the admin token or a publisher
+  // key), not to an application: no application key publishes, and one sees an event only when it
+  // was delivered to one of its webhooks.
   'POST /v1/events': {
     access: 'events:publish',
     path: () => '/v1/events',
     body: { type: 'person.updated', entity: { type: 'person', id: 'stranger-1' }, scopes: ['stranger'] },
-    stranger: (res, ids) => {
-      expect(res.status).toBe(202);
-      expect(res.body.deliveries.map((d: { webhookId: string }) => d.webhookId)).not.toContain(ids.webhookId);
-    },
+    stranger: 'publisher',
   },
   'POST /v1/events/batch': {
     access: 'events:publish',
@@ -205,36 +219,23 @@ const ROUTES: Record<string, RouteCase> = {
         { type: 'person.updated', entity: { type: 'person', id: 'stranger-3' }, scopes: ['stranger'] },
       ],
     },
-    stranger: (res, ids) => {
-      expect(res.status).toBe(202);
-      expect(res.body.data[0].deliveries.map((d: { webhookId: string }) => d.webhookId)).not.toContain(
-        ids.webhookId,
-      );
-    },
+    stranger: 'publisher',
   },
   'GET /v1/events/{id}': {
-    access: 'events:publish',
+    access: ['events:publish', 'deliveries:read'],
     path: (i) => `/v1/events/${i.eventId}`,
-    stranger: (res) => {
-      expect(res.status).toBe(200);
-      expect(res.body.deliveries).toEqual([]);
-    },
+    stranger: 404,
   },
   'PUT /v1/entities/{type}/{id}': {
-    access: 'events:publish',
+    access: 'entities:write',
     path: () => '/v1/entities/person/stranger-2',
     body: { data: { name: 'Stranger' }, scopes: ['stranger'] },
-    stranger: (res, ids) => {
-      expect(res.status).toBe(200);
-      expect(res.body.event.deliveries.map((d: { webhookId: string }) => d.webhookId)).not.toContain(
-        ids.webhookId,
-      );
-    },
+    stranger: 'publisher',
   },
   'DELETE /v1/entities/{type}/{id}': {
-    access: 'events:publish',
-    path: () => '/v1/entities/person/stranger-2',
-    stranger: (res) => expect(res.status).toBe(200),
+    access: 'entities:write',
+    path: () => '/v1/entities/person/owner-1',
+    stranger: 'publisher',
   },
   'GET /v1/entities/{type}': { access: 'admin', path: () => '/v1/entities/person', stranger: 'admin' },
   'GET /v1/event-types': {
@@ -251,34 +252,59 @@ let owner: ApiClient;
 let ids: Ids;
 let strangerToken: string;
 let ownerToken: string;
-/** For each scope, a key of the owner's application holding every scope but that one. */
-const lacking = new Map<Scope, string>();
+/** A publisher key holding every publisher scope. */
+let publisherToken: string;
 let routes: { key: string; method: string; route: RouteCase }[];
 
+const lacking = new Map<string, string[]>();
+/**
+ * Tokens that hold none of `scopes` but every other scope they may: a key of the owner's
+ * application, and a publisher key (each when it is left a scope to hold). Made once per set.
+ */
+async function tokensLacking(scopes: Scope[]): Promise<string[]> {
+  const made = lacking.get(scopes.join(' '));
+  if (made) return made;
+  const tokens: string[] = [];
+  const appScopes = KEY_SCOPES.filter((s) => !scopes.includes(s));
+  if (appScopes.length) {
+    const key = await admin.post(`/v1/applications/${ids.appId}/keys`, {
+      name: 'lacking',
+      scopes: appScopes,
+    });
+    tokens.push(key.body.token);
+  }
+  const publisherScopes = PUBLISHER_SCOPES.filter((s) => !scopes.includes(s));
+  if (publisherScopes.length) {
+    const key = await admin.post('/v1/publisher-keys', { name: 'lacking', scopes: publisherScopes });
+    tokens.push(key.body.token);
+  }
+  lacking.set(scopes.join(' '), tokens);
+  return tokens;
+}
+
 beforeAll(async () => {
-  stack = await startStack();
+  // Every route gets a bad token: far more than the failed tokens an address may send a minute.
+  stack = await startStack({ env: { HERALD_AUTH_FAILURES_PER_MINUTE: '0' } });
   receiver = await startReceiver();
   admin = apiClient(stack.api.url, stack.adminToken);
   const ownerApp = await appWithKey(admin, { entityTypes: ['person'], scopes: ['owner'] });
   ownerToken = ownerApp.token;
   owner = apiClient(stack.api.url, ownerToken);
   strangerToken = (await appWithKey(admin, { entityTypes: ['person'], scopes: ['stranger'] })).token;
-  for (const scope of KEY_SCOPES) {
-    const key = await admin.post(`/v1/applications/${ownerApp.app.id}/keys`, {
-      name: `without ${scope}`,
-      scopes: KEY_SCOPES.filter((s) => s !== scope),
-    });
-    lacking.set(scope, key.body.token);
-  }
+  const publisherKey = await admin.post('/v1/publisher-keys', {
+    name: 'host system',
+    scopes: [...PUBLISHER_SCOPES],
+  });
+  expect(publisherKey.status).toBe(201);
+  publisherToken = publisherKey.body.token;
 
   const webhook = await createWebhook(owner, { url: receiver.url('/owner') });
-  const published = await admin.post('/v1/events', {
-    type: 'person.updated',
-    entity: { type: 'person', id: 'owner-1' },
+  const published = await apiClient(stack.api.url, publisherToken).put('/v1/entities/person/owner-1', {
     data: { name: 'Owner' },
     scopes: ['owner'],
   });
-  const deliveryId = published.body.deliveries[0].id;
+  expect(published.status).toBe(200);
+  const deliveryId = published.body.event.deliveries[0].id;
   await eventually(async () => (await owner.get(`/v1/deliveries/${deliveryId}`)).body.status === 'succeeded');
   const started = await owner.post(`/v1/webhooks/${webhook.id}/syncs`, {});
   expect(started.status).toBe(202);
@@ -293,10 +319,11 @@ beforeAll(async () => {
     keyId: ownerApp.keyId,
     webhookId: webhook.id,
     deliveryId,
-    eventId: published.body.id,
+    eventId: published.body.event.id,
     syncId: started.body.id,
     recoveryId: recovered.body.id,
     entityId: 'owner-1',
+    publisherKeyId: publisherKey.body.id,
   };
   ROUTES['POST /v1/webhooks'].body = { url: 'https://example.com/stranger', applicationId: ids.appId };
 
@@ -357,6 +384,7 @@ function unknownIds(): Ids {
     syncId: 'sync_00000000000000000000000000',
     recoveryId: 'rcv_00000000000000000000000000',
     entityId: 'nobody',
+    publisherKeyId: 'pkey_00000000000000000000000000',
   };
 }
 
@@ -378,21 +406,28 @@ test('with no token, or a token that is not one, every route answers 401', async
   }
 });
 
-test("with a key of the owner's application lacking the route's scope, every route answers 403", async () => {
+test("with a key lacking the route's scope, every route answers 403; publisher and application keys hold each other's routes' scopes never", async () => {
   for (const { key, method, route } of routes) {
     if (route.access === 'any') {
-      // Any valid key may read it: even one holding a single scope.
-      const narrow = lacking.get('webhooks:write')!;
-      expect([key, (await call(narrow, method, route.path(ids), route.body)).status]).toEqual([key, 200]);
+      // Any valid key may read it: even one holding a single scope, and a publisher key.
+      const [narrow] = await tokensLacking(['webhooks:write', 'webhooks:read', 'deliveries:read']);
+      for (const token of [narrow, publisherToken])
+        expect([key, (await call(token, method, route.path(ids), route.body)).status]).toEqual([key, 200]);
       continue;
     }
-    // Admin routes refuse every key, even one with all scopes; scoped routes refuse a key without that scope.
-    const token = route.access === 'admin' ? ownerToken : lacking.get(route.access)!;
-    expectProblem(
-      `${key} lacking ${route.access}`,
-      await call(token, method, route.path(ids), route.body),
-      403,
-    );
+    // Admin routes refuse every key, even ones with all scopes; scoped routes refuse keys without one of its scopes.
+    const tokens =
+      route.access === 'admin'
+        ? [ownerToken, publisherToken]
+        : await tokensLacking(Array.isArray(route.access) ? route.access : [route.access]);
+    expect(tokens.length).toBeGreaterThan(0);
+    for (const token of tokens) {
+      expectProblem(
+        `${key} lacking ${route.access}`,
+        await call(token, method, route.path(ids), route.body),
+        403,
+      );
+    }
   }
 });
 
@@ -401,7 +436,8 @@ test("with another application's key, the owner's resources are not found and no
   const deliveriesBefore = await countDeliveries();
   for (const { key, method, route } of routes) {
     const res = await call(strangerToken, method, route.path(ids), route.body);
-    if (route.stranger === 'admin') expectProblem(`${key} as a stranger`, res, 403);
+    if (route.stranger === 'admin' || route.stranger === 'publisher')
+      expectProblem(`${key} as a stranger`, res, 403);
     else if (route.stranger === 404) {
       expectProblem(`${key} as a stranger`, res, 404);
       // Indistinguishable from an id that does not exist: same status and title, same detail but the id.
@@ -432,7 +468,7 @@ test("with another application's key, the owner's resources are not found and no
   expect((await owner.get(`/v1/webhooks/${ids.webhookId}/recoveries`)).body.data).toHaveLength(1);
   const app = await admin.get(`/v1/applications/${ids.appId}`);
   expect(app.body.name).toBe('Test app');
-  const keys = await admin.get(`/v1/applications/${ids.appId}/keys`);
+  const keys = await admin.get(`/v1/applications/${ids.appId}/keys?limit=100`);
   expect(keys.body.data.map((k: { id: string }) => k.id)).toContain(ids.keyId);
   expect((await owner.get('/v1/webhooks')).body.data.map((w: { id: string }) => w.id)).toEqual([
     ids.webhookId,
@@ -447,6 +483,40 @@ test("the admin cannot reach one application's key through another application's
     404,
   );
   expect((await owner.get('/v1/webhooks')).status).toBe(200);
+});
+
+test('an application key reads an event delivered to it, with its own deliveries only; the publisher sees all', async () => {
+  const stranger = apiClient(stack.api.url, strangerToken);
+  await createWebhook(stranger, { url: receiver.url('/stranger') });
+  const strangerHooks = (await stranger.get('/v1/webhooks')).body.data
+    .map((w: { id: string }) => w.id)
+    .sort();
+  const publisher = apiClient(stack.api.url, publisherToken);
+  const published = await publisher.post('/v1/events', {
+    type: 'person.updated',
+    entity: { type: 'person', id: 'both-1' },
+    scopes: ['owner', 'stranger'],
+  });
+  expect(published.status).toBe(202);
+  const webhooksOf = (res: { body: { deliveries: { webhookId: string }[] } }) =>
+    res.body.deliveries.map((d) => d.webhookId).sort();
+  expect(webhooksOf(published)).toEqual([ids.webhookId, ...strangerHooks].sort());
+  const path = `/v1/events/${published.body.id}`;
+  const asOwner = await owner.get(path);
+  expect([asOwner.status, webhooksOf(asOwner)]).toEqual([200, [ids.webhookId]]);
+  const asStranger = await stranger.get(path);
+  expect([asStranger.status, webhooksOf(asStranger)]).toEqual([200, strangerHooks]);
+  const asPublisher = await publisher.get(path);
+  expect([asPublisher.status, webhooksOf(asPublisher)]).toEqual([200, webhooksOf(published)]);
+  // A revoked publisher key stops at once on this API.
+  const key = await admin.post('/v1/publisher-keys', { name: 'short-lived', scopes: ['events:publish'] });
+  const shortLived = apiClient(stack.api.url, key.body.token);
+  expect((await shortLived.get(path)).status).toBe(200);
+  const listed = await admin.get('/v1/publisher-keys');
+  expect(listed.body.data.map((k: { id: string }) => k.id)).toContain(key.body.id);
+  expect(JSON.stringify(listed.body)).not.toContain(key.body.token);
+  expect((await admin.delete(`/v1/publisher-keys/${key.body.id}`)).status).toBe(204);
+  expectProblem('a revoked publisher key', await call(key.body.token, 'GET', path), 401);
 });
 
 async function countDeliveries(): Promise<number> {

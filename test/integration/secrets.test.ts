@@ -199,7 +199,9 @@ test('a full flow leaks no token, signing secret or secret header into logs, res
   expectNoSecret('the logs', logs, secrets);
   expectNoSecret('stdout and stderr', consoleOutput, secrets);
 
-  // api_keys holds the sha256 of the token and a short hint, nothing more; no table holds a token.
+  // api_keys holds the sha256 of the token and a short hint, nothing more; no table holds a token,
+  // nor a signing secret (those are encrypted at rest: secrets-at-rest.test.ts). Custom header
+  // values are the receiver's credentials that Herald sends as given: they are stored as they are.
   const { rows } = await stack.pool.query('SELECT token_hash, token_hint FROM api_keys WHERE id = $1', [
     keyId,
   ]);
@@ -212,11 +214,8 @@ test('a full flow leaks no token, signing secret or secret header into logs, res
   for (const { table_name } of tables.rows) {
     const dump = await stack.pool.query(`SELECT t::text AS row FROM "${table_name}" t`);
     const text = dump.rows.map((r) => r.row).join('\n');
-    expect([table_name, text.includes(token), text.includes(stack.adminToken)]).toEqual([
-      table_name,
-      false,
-      false,
-    ]);
+    const found = needles({ ...secrets, headerValues: [] }).filter(([, value]) => text.includes(value));
+    expect([table_name, found]).toEqual([table_name, []]);
   }
 });
 

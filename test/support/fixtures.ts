@@ -1,10 +1,10 @@
 import type { ApiClient } from './client';
 
-/** An application with one key holding every scope, for tests that act as a customer. */
+/** An application with one key holding every scope, for tests that act as a customer (publishing is the admin's or a publisher key's). */
 export async function appWithKey(
   admin: ApiClient,
   access: { entityTypes: string[]; scopes: string[] } = { entityTypes: ['*'], scopes: ['*'] },
-  scopes = ['webhooks:read', 'webhooks:write', 'deliveries:read', 'sync:run', 'events:publish'],
+  scopes = ['webhooks:read', 'webhooks:write', 'deliveries:read', 'sync:run'],
 ) {
   const app = await admin.post('/v1/applications', { name: 'Test app', access });
   if (app.status !== 201) throw new Error(`create application: ${app.status} ${JSON.stringify(app.body)}`);

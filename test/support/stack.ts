@@ -7,6 +7,7 @@ import { type ApiServer, startApiServer } from '../../src/api/server';
 import { type Config, loadConfig } from '../../src/config';
 import { migrate } from '../../src/db/migrate';
 import { createPool, type Pool } from '../../src/db/pool';
+import { resolveSecretCipher } from '../../src/encryption-key';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
 import { createHeraldWorker } from '../../src/temporal/worker';
@@ -35,7 +36,7 @@ export async function freshDatabase(serverUrl?: string): Promise<string> {
   const url = new URL(databaseUrl);
   url.pathname = `/${name}`;
   const pool = createPool(url.toString(), 1);
-  await migrate(pool);
+  await migrate(pool, await resolveSecretCipher(loadConfig({ HERALD_DATA_DIR: sharedServices().dataDir })));
   await pool.end();
   return url.toString();
 }
@@ -102,8 +103,10 @@ export async function startStack(
   const shared = sharedServices();
   const services = { ...shared, temporalAddress: opts.temporalAddress ?? shared.temporalAddress };
   const databaseUrl = opts.databaseUrl ?? (await freshDatabase());
-  const env = testEnv(opts.env);
+  // The encryption key is generated into the run's data directory, as `npm start` does into its own.
+  const env = testEnv({ HERALD_DATA_DIR: shared.dataDir, ...opts.env });
   const config = loadConfig(env);
+  const secretCipher = await resolveSecretCipher(config);
   const adminToken = `hadm_test_${randomBytes(16).toString('hex')}`;
   const logger = createLogger(config.logLevel, 'test', opts.logDestination);
   const api = await startApiServer({
@@ -111,6 +114,7 @@ export async function startStack(
     databaseUrl,
     temporalAddress: services.temporalAddress,
     adminToken,
+    secretCipher,
     logger,
   });
   const pool = createPool(databaseUrl, 5);
@@ -132,6 +136,7 @@ export async function startStack(
         pool: workerPool,
         logger,
         metrics: createMetrics(),
+        secretCipher,
         workflowBundlePath: services.bundle,
       });
       running = { worker, done: run(), pool: workerPool };

@@ -23,7 +23,10 @@ func main() {
 		os.Exit(2)
 	}
 	// Required variables (${VAR:?...}) get a placeholder, as an operator's environment would.
-	env := []string{"HERALD_ADMIN_TOKEN=compose-check-placeholder-token"}
+	env := []string{
+		"HERALD_ADMIN_TOKEN=compose-check-placeholder-token",
+		"HERALD_ENCRYPTION_KEY=Y29tcG9zZS1jaGVjay1wbGFjZWhvbGRlci1rZXkhISE=",
+	}
 	opts, err := cli.NewProjectOptions([]string{os.Args[1]}, cli.WithEnv(env), cli.WithName("herald"))
 	if err == nil {
 		var project *types.Project

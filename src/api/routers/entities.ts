@@ -39,7 +39,7 @@ export function entitiesRouter(ctx: ApiContext): Router {
       path: '/v1/entities/:type/:id',
       summary: 'Upsert an entity; emits <type>.created or <type>.updated when it changed',
       tag,
-      access: 'events:publish',
+      access: 'entities:write',
       body: EntityPut,
       response: EntityChanged,
     },
@@ -69,7 +69,7 @@ export function entitiesRouter(ctx: ApiContext): Router {
       path: '/v1/entities/:type/:id',
       summary: 'Delete an entity; emits <type>.deleted with its last data',
       tag,
-      access: 'events:publish',
+      access: 'entities:write',
       response: EntityChanged,
     },
     async ({ params: raw }) => {

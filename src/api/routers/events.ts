@@ -9,6 +9,7 @@ import {
 } from '../../db/queries/events';
 import { NotFoundError, ValidationError } from '../../errors';
 import { newId } from '../../ids';
+import { eventDeliveriesFor } from '../auth';
 import type { ApiContext } from '../context';
 import { routeDefiner } from '../route';
 import { Event, EventAccepted, EventBatch, EventBatchAccepted, EventPublish, EventType } from '../schemas';
@@ -85,17 +86,16 @@ export function eventsRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/events/:id',
-      summary: 'Read an event and its deliveries',
+      summary:
+        'Read an event and its deliveries (an application key: only an event delivered to it, with its own deliveries)',
       tag,
-      access: 'events:publish',
+      access: ['events:publish', 'deliveries:read'],
       response: Event,
     },
     async ({ params, principal }) => {
       const event = await getEvent(ctx.pool, params.id);
-      if (!event) throw new NotFoundError(`Event ${params.id}`);
-      const deliveries = event.deliveries.filter(
-        (d) => principal.kind === 'admin' || d.applicationId === principal.applicationId,
-      );
+      const deliveries = event && eventDeliveriesFor(principal, event.deliveries);
+      if (!event || !deliveries) throw new NotFoundError(`Event ${params.id}`);
       return {
         id: event.id,
         type: event.type,

@@ -118,7 +118,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
         method: body.method,
         events: body.events,
         signature: body.signature,
-        secret,
+        secret: ctx.secretCipher.encrypt(secret),
         syncIntervalMs: body.syncIntervalMs,
         headers: body.headers,
         status: body.status,
@@ -237,7 +237,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     async ({ params, principal }) => {
       const webhook = await webhookFor(ctx, principal, params.id);
       const secret = generateSecret();
-      await hooks.rotateSecret(ctx.pool, webhook.id, secret);
+      await hooks.rotateSecret(ctx.pool, webhook.id, ctx.secretCipher.encrypt(secret));
       return { ...webhookView((await hooks.getWebhook(ctx.pool, webhook.id))!), secret };
     },
   );

@@ -149,19 +149,3 @@ export async function revokeKey(db: Pool, applicationId: string, keyId: string):
   );
   return (rowCount ?? 0) > 0;
 }
-
-export async function findKeyByTokenHash(db: Pool, hash: Buffer) {
-  const { rows } = await db.query(
-    `SELECT id, application_id, scopes, subject_type, subject_id FROM api_keys
-      WHERE token_hash = $1 AND revoked_at IS NULL`,
-    [hash],
-  );
-  const r = rows[0];
-  if (!r) return undefined;
-  return {
-    keyId: r.id as string,
-    applicationId: r.application_id as string,
-    scopes: r.scopes,
-    subject: r.subject_type ? { type: r.subject_type as string, id: r.subject_id as string } : null,
-  };
-}

@@ -43,6 +43,7 @@ export interface DeliveryContext {
     url: string;
     method: 'POST' | 'GET';
     signature: 'standard-webhooks' | 'hmac-sha256';
+    /** As stored: ciphertext, the current secret first (the attempter decrypts them). */
     secrets: string[];
     headers: Record<string, string>;
     status: 'active' | 'paused' | 'disabled';

@@ -50,6 +50,7 @@ function toWebhook(r: Record<string, any>): WebhookRow {
 
 export async function insertWebhook(
   db: Pool,
+  /** `secret`: encrypted (src/secret-cipher.ts). */
   w: Omit<WebhookRow, 'createdAt' | 'updatedAt' | 'disabledReason'> & { secret: string },
 ): Promise<WebhookRow> {
   const { rows } = await db.query(
@@ -189,7 +190,7 @@ export async function deleteWebhook(db: PoolClient, id: string): Promise<void> {
   );
 }
 
-/** The new secret signs from now on; the old one keeps signing beside it for `graceHours`. */
+/** The new secret (encrypted) signs from now on; the old one keeps signing beside it for `graceHours`. */
 export async function rotateSecret(db: Pool, id: string, secret: string, graceHours = 24): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = now() + make_interval(hours => $3),

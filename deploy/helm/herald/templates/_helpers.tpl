@@ -56,7 +56,7 @@ securityContext:
 
 {{/*
 The environment of every Herald container: the ConfigMap (settings), the Secret (DATABASE_URL,
-HERALD_ADMIN_TOKEN, TEMPORAL_API_KEY), and the certificate paths where they are mounted.
+HERALD_ADMIN_TOKEN, HERALD_ENCRYPTION_KEY, TEMPORAL_API_KEY), and the certificate paths where they are mounted.
 */}}
 {{- define "herald.env" -}}
 envFrom:
