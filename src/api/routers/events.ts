@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { getEvent, listEventTypes, type PublishResult, publishEvent } from '../../db/queries/events';
-import { NotFoundError } from '../../errors';
+import { NotFoundError, UnprocessableError } from '../../errors';
 import { newId } from '../../ids';
 import type { ApiContext } from '../context';
 import { routeDefiner } from '../route';
@@ -21,14 +21,22 @@ export function eventsRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/events',
+      operationId: 'publishEvent',
       summary: 'Publish an entity change; fans out to every subscribed webhook',
       tag,
       access: 'events:publish',
       body: EventPublish,
       status: 202,
       response: EventAccepted,
+      unprocessable: 'the event type does not start with the entity type',
+      creates: { path: '/v1/events/:id' },
     },
     async ({ body }) => {
+      if (body.type.split('.')[0] !== body.entity.type) {
+        throw new UnprocessableError([
+          { path: 'body.type', message: `must start with the entity type "${body.entity.type}."` },
+        ]);
+      }
       const result = await publishEvent(ctx.pool, {
         id: body.id ?? newId('evt'),
         type: body.type,
@@ -46,6 +54,7 @@ export function eventsRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/events/:id',
+      operationId: 'getEvent',
       summary: 'Read an event and its deliveries',
       tag,
       access: 'events:publish',
@@ -73,6 +82,7 @@ export function eventsRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/event-types',
+      operationId: 'listEventTypes',
       summary: 'The catalog of event types, for filters',
       tag,
       access: 'any',
