@@ -49,7 +49,7 @@ async function main(): Promise<number> {
     temporalArgs: [],
     env: {
       // Webhook tests and deliveries aim at whatever URL was generated: give up on it quickly.
-      HERALD_REQUEST_TIMEOUT_MS: '2000',
+      HERALD_REQUEST_TIMEOUT_MS: '1000',
       LOG_LEVEL: 'error',
     },
     log: (line) => console.log(line),
