@@ -19,9 +19,14 @@ export class HttpError extends Error {
   }
 }
 
-export class ValidationError extends HttpError {
-  constructor(errors: FieldError[], detail = 'The request is not valid.') {
-    super(400, 'Invalid request', detail, errors);
+/**
+ * The request matches the OpenAPI document's schema but breaks a rule a schema cannot state (one
+ * field against another, against stored data, or against the address policy): 422, so a 400 always
+ * means "not what the document describes".
+ */
+export class UnprocessableError extends HttpError {
+  constructor(errors: FieldError[], detail = 'The request is well-formed but cannot be carried out.') {
+    super(422, 'Unprocessable request', detail, errors);
   }
 }
 

@@ -4,7 +4,7 @@ import { HttpError } from '../errors';
 import { uiRouter } from '../ui/serve';
 import type { ApiContext } from './context';
 import { openApiDocument } from './openapi';
-import { errorHandler, notFoundHandler } from './problem';
+import { errorHandler, methodNotAllowedHandler, notFoundHandler } from './problem';
 import { createRateLimiter } from './rate-limit';
 import type { AppLocals } from './route';
 import { applicationsRouter } from './routers/applications';
@@ -69,6 +69,7 @@ export function createApp(ctx: ApiContext) {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
   app.use(uiRouter());
+  app.use(methodNotAllowedHandler);
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
   return app;

@@ -3,6 +3,7 @@ import { DatabaseError } from 'pg';
 import { ZodError } from 'zod';
 import { HttpError } from '../errors';
 import type { Logger } from '../logger';
+import { allowedMethods } from './openapi';
 
 /** The one place that turns errors into RFC 9457 problem+json responses. */
 export function sendProblem(res: Response, err: HttpError): void {
@@ -121,6 +122,17 @@ export function clientErrorResponse(err: NodeJS.ErrnoException): string {
   });
   return `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
+
+/** A path the API has, asked with a method it does not have: 405 naming the ones it has (RFC 9110). */
+export const methodNotAllowedHandler: RequestHandler = (req, res, next) => {
+  const allowed = allowedMethods(req.path);
+  if (!allowed || allowed.includes(req.method)) return next();
+  const allow = allowed.join(', ');
+  sendProblem(
+    res,
+    new HttpError(405, 'Method not allowed', `${req.path} answers ${allow}.`, undefined, { allow }),
+  );
+};
 
 export const notFoundHandler: RequestHandler = (req, res) => {
   sendProblem(res, new HttpError(404, 'Not found', `No route for ${req.method} ${req.path}.`));

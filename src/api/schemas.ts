@@ -1,4 +1,4 @@
-import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { extendZodWithOpenApi, type OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 
 // Lets every schema below carry its OpenAPI name and examples: one source for types, validation and docs.
@@ -20,7 +20,73 @@ export const DELIVERY_STATUSES = [
   'cancelled',
 ] as const;
 
-const name = z.string().trim().min(1).max(200);
+/** PostgreSQL stores no NUL character, in text or in JSONB. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the character this refuses.
+const NO_NUL = /^[^\u0000]*$/;
+const UNSTORABLE = 'may not contain NUL or an unpaired surrogate';
+/**
+ * Text PostgreSQL can store: no NUL (the document's pattern says so) and no unpaired UTF-16
+ * surrogate (a pair, one character beyond the BMP, is fine). The second is the server's alone: a
+ * JSON Schema pattern cannot name surrogates in the regex dialects validators use (Rust's refuses
+ * them), and a well-formed Unicode string has none.
+ */
+const storable = (s: string) => NO_NUL.test(s) && !/\p{Cs}/u.test(s);
+/** Every free-text field of a request. */
+const text = () => z.string().regex(NO_NUL, UNSTORABLE).refine(storable, UNSTORABLE);
+/** A record's keys are not emitted as a schema by zod-to-openapi: its property names, by hand. */
+const propertyNames = (pattern: RegExp) => ({
+  propertyNames: { type: 'string' as const, pattern: pattern.source },
+});
+
+/** Each string of a JSON value, keys included, that PostgreSQL cannot store, by its path. */
+function refuseUnstorable(value: unknown, ctx: z.RefinementCtx, path: (string | number)[] = []): void {
+  if (typeof value === 'string') {
+    if (!storable(value)) ctx.addIssue({ code: 'custom', path, message: UNSTORABLE });
+  } else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) refuseUnstorable(item, ctx, [...path, i]);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (!storable(key))
+        ctx.addIssue({ code: 'custom', path: [...path, key], message: `key ${UNSTORABLE}` });
+      refuseUnstorable(item, ctx, [...path, key]);
+    }
+  }
+}
+
+/** How deep the document spells out JsonValue (see jsonValueDocument). */
+const JSON_VALUE_DOCUMENTED_DEPTH = 4;
+type SchemaObject = Parameters<OpenAPIRegistry['registerComponent']>[2];
+/**
+ * The document's JsonValue, by hand: zod-to-openapi writes a recursive (lazy) schema's null wrongly
+ * (a oneOf that matches null twice, or loses it), and a recursive reference overflows Schemathesis's
+ * generator now and then. So it is spelled out `depth` levels deep, and deeper values are any JSON
+ * in the document; the server (refuseUnstorable) checks every level. openapi.ts registers it.
+ */
+function jsonValueDocument(depth: number): SchemaObject {
+  const inner = depth === 0 ? {} : jsonValueDocument(depth - 1);
+  return {
+    anyOf: [
+      { type: 'string', pattern: NO_NUL.source },
+      { type: 'number' },
+      { type: 'boolean' },
+      { type: 'null' },
+      { type: 'array', items: inner },
+      { type: 'object', additionalProperties: inner, ...propertyNames(NO_NUL) },
+    ],
+  };
+}
+export const JSON_VALUE_DOCUMENT: SchemaObject = {
+  description: `Any JSON value whose strings, keys included, contain no NUL and no unpaired surrogate (the server checks every level; this schema spells out the first ${JSON_VALUE_DOCUMENTED_DEPTH})`,
+  ...jsonValueDocument(JSON_VALUE_DOCUMENTED_DEPTH),
+};
+/** Entity and event data (JSONB refuses NUL and unpaired surrogates with an error: the schema refuses them first, by field). */
+const JsonValue = z
+  .unknown()
+  .superRefine((value, ctx) => refuseUnstorable(value, ctx))
+  .openapi({ $ref: '#/components/schemas/JsonValue' } as object);
+const JsonObject = z.record(text(), JsonValue).openapi(propertyNames(NO_NUL));
+
+const name = text().trim().min(1).max(200);
 /** Entity types and ids: short, printable, no dots in types (the dot separates type and action). */
 const entityType = z
   .string()
@@ -30,9 +96,13 @@ const entityId = z
   .min(1)
   .max(200)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
-const scopeList = z.array(z.string().min(1).max(200)).max(100);
+const scopeList = z.array(text().min(1).max(200)).max(100);
 
-export const Id = z.string().min(1).max(100);
+/** Herald's ids (`wh_...`) and a publisher's event ids: the characters either may have. */
+const ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
+export const Id = z.string().min(1).max(100).regex(ID_PATTERN, 'letters, digits, "_", ".", ":" or "-"');
+/** A path segment naming a resource by id: event ids, which the publisher chooses, run to 200. */
+export const PathId = z.string().min(1).max(200).regex(ID_PATTERN, 'letters, digits, "_", ".", ":" or "-"');
 
 export const ProblemSchema = z
   .object({
@@ -46,7 +116,7 @@ export const ProblemSchema = z
 
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(200).optional(),
+  cursor: text().max(200).optional(),
 });
 
 export const listOf = <T extends z.ZodType>(item: T) =>
@@ -79,6 +149,11 @@ const Ordering = z.enum(['none', 'strict']).openapi({
     '`strict`: a request starts only after the previous delivery to the webhook ended (succeeded, or failed after its retries), in published order',
 });
 
+/** A PATCH with nothing in it is a client's mistake (an empty form, a lost body): 400, not a no-op. */
+function changesSomething(patch: object): boolean {
+  return Object.keys(patch).length > 0;
+}
+
 export const ApplicationCreate = z
   .object({
     name,
@@ -96,7 +171,8 @@ export const ApplicationPatch = z
     maxInFlight: MaxInFlight.optional(),
   })
   .strict()
-  .openapi('ApplicationPatch');
+  .refine(changesSomething, 'name at least one field to change')
+  .openapi('ApplicationPatch', { minProperties: 1 });
 export const Application = z
   .object({
     id: z.string(),
@@ -149,8 +225,7 @@ export const PublisherKeyWithToken = PublisherKey.extend({ token: z.string() }).
 
 // --- webhooks ---
 
-const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'not a valid header name');
-const RESERVED_HEADERS = new Set([
+const RESERVED_HEADERS = [
   'host',
   'content-length',
   'content-type',
@@ -161,7 +236,16 @@ const RESERVED_HEADERS = new Set([
   'webhook-timestamp',
   'webhook-signature',
   'signature',
-]);
+];
+/** A header token (RFC 9110) that is none of RESERVED_HEADERS, in any case: one pattern the document can carry. */
+const HEADER_NAME = new RegExp(
+  `^(?!(?:${RESERVED_HEADERS.map((h) => [...h].map((c) => (/[a-z]/.test(c) ? `[${c}${c.toUpperCase()}]` : c)).join('')).join('|')})$)[A-Za-z0-9!#$%&'*+.^_\`|~-]{1,100}$`,
+);
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, 'not a valid header name')
+  .refine((k) => !RESERVED_HEADERS.includes(k.toLowerCase()), 'Herald sets this header itself')
+  .openapi({ pattern: HEADER_NAME.source });
 export const HeadersSchema = z
   .record(
     headerName,
@@ -171,10 +255,7 @@ export const HeadersSchema = z
       .regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'header values may not contain control characters'),
   )
   .refine((h) => Object.keys(h).length <= 20, 'at most 20 custom headers')
-  .refine(
-    (h) => Object.keys(h).every((k) => !RESERVED_HEADERS.has(k.toLowerCase())),
-    'Herald sets this header itself',
-  );
+  .openapi({ ...propertyNames(HEADER_NAME), maxProperties: 20 });
 
 export const EventFilter = z
   .array(
@@ -190,7 +271,7 @@ export const EventFilter = z
 export const WebhookUrl = z.string().max(2048).url('must be an absolute URL');
 
 /** A user-defined signing key, or omitted for a generated `whsec_` secret. */
-const SigningSecret = z.string().min(16, 'at least 16 characters').max(256);
+const SigningSecret = text().min(16, 'at least 16 characters').max(256);
 
 export const WebhookCreate = z
   .object({
@@ -198,7 +279,7 @@ export const WebhookCreate = z
       description: 'Admin only: the application that owns the webhook',
     }),
     url: WebhookUrl,
-    label: z.string().max(200).default(''),
+    label: text().max(200).default(''),
     method: z.enum(['POST', 'GET']).default('POST'),
     events: EventFilter.default([]),
     signature: z.enum(['standard-webhooks', 'hmac-sha256']).default('standard-webhooks'),
@@ -216,7 +297,7 @@ export const WebhookCreate = z
 export const WebhookPatch = z
   .object({
     url: WebhookUrl.optional(),
-    label: z.string().max(200).optional(),
+    label: text().max(200).optional(),
     method: z.enum(['POST', 'GET']).optional(),
     events: EventFilter.optional(),
     signature: z.enum(['standard-webhooks', 'hmac-sha256']).optional(),
@@ -228,7 +309,8 @@ export const WebhookPatch = z
     ordering: Ordering.optional(),
   })
   .strict()
-  .openapi('WebhookPatch');
+  .refine(changesSomething, 'name at least one field to change')
+  .openapi('WebhookPatch', { minProperties: 1 });
 
 export const Webhook = z
   .object({
@@ -269,19 +351,10 @@ export const EventPublish = z
       .string()
       .regex(/^[a-z][a-z0-9_-]{0,63}\.(created|updated|deleted)$/, '"<entity type>.created|updated|deleted"'),
     entity: z.object({ type: entityType, id: entityId }).strict(),
-    data: z.record(z.string(), z.unknown()).optional(),
+    data: JsonObject.optional(),
     scopes: scopeList.optional(),
   })
   .strict()
-  .superRefine((e, ctx) => {
-    if (e.type.split('.')[0] !== e.entity.type) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['type'],
-        message: `must start with the entity type "${e.entity.type}."`,
-      });
-    }
-  })
   .openapi('EventPublish');
 
 export const DeliveryRefSchema = z.object({
@@ -401,7 +474,7 @@ export const TestResult = z
   .openapi('TestResult');
 
 export const EntityPut = z
-  .object({ data: z.record(z.string(), z.unknown()), scopes: scopeList.default([]) })
+  .object({ data: JsonObject, scopes: scopeList.default([]) })
   .strict()
   .openapi('EntityPut');
 export const Entity = z
@@ -416,8 +489,12 @@ export const Entity = z
   })
   .openapi('Entity');
 export const EntityChanged = z
-  .object({ entity: Entity.nullable(), event: EventAccepted.nullable() })
-  .openapi('EntityChanged');
+  // Unions, not nullable(): zod-to-openapi drops the null of a nullable component it has already written.
+  .object({ entity: z.union([Entity, z.null()]), event: z.union([EventAccepted, z.null()]) })
+  .openapi('EntityChanged', {
+    description:
+      '`entity`: after an upsert, the stored entity (changed or not); null after a delete. `event`: the event the change emitted; null when an upsert changed nothing.',
+  });
 export const EntityParams = { type: entityType, id: entityId };
 
 export const EventType = z
@@ -464,10 +541,6 @@ export const RecoveryStart = z
       .openapi({ description: 'Which deliveries to redeliver (default: the failed ones)' }),
   })
   .strict()
-  .refine((r) => !r.until || Date.parse(r.until) > Date.parse(r.since), {
-    message: 'must be after since',
-    path: ['until'],
-  })
   .openapi('RecoveryStart');
 export const Recovery = z
   .object({

@@ -39,10 +39,13 @@ export function controlRoutes<Row extends { id: string; status: string }>(
       {
         method: 'post',
         path: `${c.path}/${action}`,
+        operationId: `${action}${c.noun[0].toUpperCase()}${c.noun.slice(1)}`,
         summary: `${action[0].toUpperCase()}${action.slice(1)} a ${c.noun}`,
         tag: c.tag,
         access: c.access,
         response: c.response,
+        conflict: `the ${c.noun} has finished`,
+        unavailable: `the ${c.noun}'s workflow is starting or does not answer`,
       },
       async ({ params, principal }) => {
         const row = await c.load(principal, Object.values(params)[0]);

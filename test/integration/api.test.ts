@@ -57,7 +57,7 @@ describe('bad input gets a clear problem and changes nothing', () => {
   test('https only unless allowed; literal blocked addresses are refused at once', async () => {
     const strict = apiClient(stack.api.url, (await appWithKey(admin)).token);
     const res = await strict.post('/v1/webhooks', { url: 'http://169.254.169.254/latest' });
-    expectProblem(res, 400);
+    expectProblem(res, 422);
     expect(res.body.errors[0]).toMatchObject({ path: 'body.url', message: expect.stringMatching(/blocked/) });
     const mapped = await strict.post('/v1/webhooks', { url: 'http://[::ffff:10.0.0.1]/' });
     expect(mapped.body.errors[0].message).toMatch(/blocked/);
@@ -85,7 +85,7 @@ describe('bad input gets a clear problem and changes nothing', () => {
       type: 'person.updated',
       entity: { type: 'member', id: '1' },
     });
-    expectProblem(mismatch, 400);
+    expectProblem(mismatch, 422);
     expect(mismatch.body.errors[0].path).toBe('body.type');
     expect(await counts()).toEqual(before);
   });
@@ -95,6 +95,37 @@ describe('bad input gets a clear problem and changes nothing', () => {
     expectProblem(await admin.get('/v1/deliveries/dlv_nope'), 404);
     expectProblem(await admin.get('/v1/events/evt_nope'), 404);
     expectProblem(await admin.get('/v1/nothing-here'), 404);
+  });
+
+  test('a PATCH that names no field is refused, with or without a body', async () => {
+    const { app } = await appWithKey(admin);
+    const webhook = await createWebhook(admin, { url: receiver.url('/patch'), applicationId: app.id });
+    for (const path of [`/v1/webhooks/${webhook.id}`, `/v1/applications/${app.id}`]) {
+      expectProblem(await admin.patch(path, {}), 400);
+      expectProblem(await admin.patch(path), 400);
+    }
+    expect((await admin.get(`/v1/webhooks/${webhook.id}`)).body.updatedAt).toBe(webhook.updatedAt);
+  });
+
+  test('a known path asked with a method it lacks answers 405 with Allow', async () => {
+    // fetch refuses to send TRACE, so a plain request.
+    const answer = await new Promise<{ status?: number; allow?: string; type?: string }>(
+      (resolve, reject) => {
+        const req = http.request(`${stack.api.url}/v1/webhooks`, { method: 'TRACE' }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode, allow: res.headers.allow, type: res.headers['content-type'] });
+        });
+        req.on('error', reject).end();
+      },
+    );
+    expect(answer).toEqual({
+      status: 405,
+      allow: 'POST, GET, HEAD',
+      type: expect.stringMatching(/^application\/problem\+json/),
+    });
+    const put = await admin.call('PUT', '/v1/webhooks/wh_any');
+    expectProblem(put, 405);
+    expect(put.headers.get('allow')).toBe('GET, PATCH, DELETE, HEAD');
   });
 });
 

@@ -363,13 +363,18 @@ function resolve(schema: JsonSchema): JsonSchema {
   return schema.$ref ? resolve(doc.components.schemas[schema.$ref.split('/').pop()!]) : schema;
 }
 
-/** Values shaped by the schema most of the time, wrong ones otherwise. */
-function valueFor(raw: JsonSchema): fc.Arbitrary<unknown> {
+/**
+ * Values shaped by the schema most of the time, wrong ones otherwise. A recursive schema (JsonValue)
+ * is followed a few levels down, then anything goes.
+ */
+function valueFor(raw: JsonSchema, depth = 0): fc.Arbitrary<unknown> {
+  if (depth > 4) return nastyValue;
   const s = resolve(raw);
+  const inner = (schema: JsonSchema) => valueFor(schema, depth + 1);
   let right: fc.Arbitrary<unknown>;
   const type = Array.isArray(s.type) ? s.type[0] : s.type;
   if (s.enum) right = fc.constantFrom(...s.enum);
-  else if (s.anyOf || s.oneOf) right = fc.oneof(...(s.anyOf ?? s.oneOf)!.map(valueFor));
+  else if (s.anyOf || s.oneOf) right = fc.oneof(...(s.anyOf ?? s.oneOf)!.map(inner));
   else if (type === 'string') {
     right = s.pattern
       ? fc.stringMatching(new RegExp(s.pattern))
@@ -379,12 +384,12 @@ function valueFor(raw: JsonSchema): fc.Arbitrary<unknown> {
   } else if (type === 'integer') right = fc.integer({ min: s.minimum ?? -1e9, max: s.maximum ?? 1e9 });
   else if (type === 'number') right = fc.double();
   else if (type === 'boolean') right = fc.boolean();
-  else if (type === 'array') right = fc.array(s.items ? valueFor(s.items) : nastyValue, { maxLength: 4 });
+  else if (type === 'array') right = fc.array(s.items ? inner(s.items) : nastyValue, { maxLength: 4 });
   else if (type === 'object' && s.properties) {
-    const props = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, valueFor(v)]));
+    const props = Object.fromEntries(Object.entries(s.properties).map(([k, v]) => [k, inner(v)]));
     right = fc.record(props, { requiredKeys: s.required ?? [] });
   } else if (type === 'object') {
-    const values = typeof s.additionalProperties === 'object' ? valueFor(s.additionalProperties) : nastyValue;
+    const values = typeof s.additionalProperties === 'object' ? inner(s.additionalProperties) : nastyValue;
     right = fc.dictionary(fc.oneof(fc.string({ maxLength: 10 }), nastyString), values, { maxKeys: 4 });
   } else right = nastyValue;
   return fc.oneof({ weight: 4, arbitrary: right }, { weight: 1, arbitrary: nastyValue });

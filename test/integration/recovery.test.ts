@@ -83,7 +83,7 @@ test('bad windows are refused with the field, and another application sees no re
     since: '2026-12-01T10:00:00Z',
     until: '2026-12-01T09:00:00Z',
   });
-  expect(bad.status).toBe(400);
+  expect(bad.status).toBe(422);
   expect(bad.body.errors).toEqual([expect.objectContaining({ path: 'body.until' })]);
   const started = await key.post(`/v1/webhooks/${webhook.id}/recover`, { since: '2026-11-30T00:00:00Z' });
   expect(started.status).toBe(202);

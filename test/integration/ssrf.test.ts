@@ -44,7 +44,7 @@ test.each([
   ['http://[64:ff9b::a9fe:a9fe]/', /64:ff9b::\/96|169\.254/],
 ])('the webhook form refuses the literal %s at once', async (url, range) => {
   const res = await key.post('/v1/webhooks', { url });
-  expect(res.status).toBe(400);
+  expect(res.status).toBe(422);
   expect(res.body.errors).toEqual([{ path: 'body.url', message: expect.stringMatching(range) }]);
 });
 

@@ -184,7 +184,7 @@ test('entities: an upsert that changes nothing emits nothing; delete emits the l
   const created = await admin.put('/v1/entities/member/m1', { data: { name: 'Ann' }, scopes: ['ent'] });
   expect(created.body.entity.version).toBe(1);
   const same = await admin.put('/v1/entities/member/m1', { data: { name: 'Ann' }, scopes: ['ent'] });
-  expect(same.body).toEqual({ entity: null, event: null });
+  expect(same.body).toEqual({ entity: created.body.entity, event: null });
   const updated = await admin.put('/v1/entities/member/m1', { data: { name: 'Anna' }, scopes: ['ent'] });
   expect(updated.body.entity.version).toBe(2);
   const deleted = await admin.delete('/v1/entities/member/m1');

@@ -42,7 +42,7 @@ export function ErrorText({ error, id, prefix }: { error: unknown; id?: string; 
   if (!error) return null;
   const message =
     error instanceof ApiError
-      ? error.errors.length > 0 && error.status === 400
+      ? error.errors.length > 0 && (error.status === 400 || error.status === 422)
         ? `${error.message} ${error.errors.map((e) => `${e.path.replace(/^body\./, '')}: ${e.message}`).join('; ')}`
         : error.message
       : String((error as Error).message ?? error);

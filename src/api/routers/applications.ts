@@ -39,12 +39,14 @@ export function applicationsRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/applications',
+      operationId: 'createApplication',
       summary: 'Create an application',
       tag,
       access: 'admin',
       body: ApplicationCreate,
       status: 201,
       response: Application,
+      creates: { path: '/v1/applications/:appId', field: 'applicationId' },
     },
     async ({ body }) => view(await apps.insertApplication(ctx.pool, { id: newId('app'), ...body })),
   );
@@ -52,6 +54,7 @@ export function applicationsRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/applications',
+      operationId: 'listApplications',
       summary: 'List applications',
       tag,
       access: 'admin',
@@ -67,6 +70,7 @@ export function applicationsRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/applications/:appId',
+      operationId: 'getApplication',
       summary: 'Read an application',
       tag,
       access: 'admin',
@@ -78,6 +82,7 @@ export function applicationsRouter(ctx: ApiContext): Router {
     {
       method: 'patch',
       path: '/v1/applications/:appId',
+      operationId: 'updateApplication',
       summary: 'Change an application',
       tag,
       access: 'admin',
@@ -94,6 +99,7 @@ export function applicationsRouter(ctx: ApiContext): Router {
     {
       method: 'delete',
       path: '/v1/applications/:appId',
+      operationId: 'deleteApplication',
       summary: 'Delete an application with its keys and webhooks',
       tag,
       access: 'admin',
@@ -112,12 +118,14 @@ export function applicationsRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/applications/:appId/keys',
+      operationId: 'createKey',
       summary: 'Create an API key; the token is shown once',
       tag,
       access: 'admin',
       body: KeyCreate,
       status: 201,
       response: KeyWithToken,
+      creates: { path: '/v1/applications/:appId/keys/:keyId' },
     },
     async ({ params, body }) => {
       await requireApp(params.appId);
@@ -138,6 +146,7 @@ export function applicationsRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/applications/:appId/keys',
+      operationId: 'listKeys',
       summary: 'List API keys (never their tokens)',
       tag,
       access: 'admin',
@@ -154,6 +163,7 @@ export function applicationsRouter(ctx: ApiContext): Router {
     {
       method: 'delete',
       path: '/v1/applications/:appId/keys/:keyId',
+      operationId: 'revokeKey',
       summary: 'Revoke an API key',
       tag,
       access: 'admin',

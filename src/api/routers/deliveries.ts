@@ -28,6 +28,7 @@ export function deliveriesRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/webhooks/:id/deliveries',
+      operationId: 'listDeliveries',
       summary: 'Deliveries of a webhook, newest first',
       tag,
       access: 'deliveries:read',
@@ -48,6 +49,7 @@ export function deliveriesRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/webhooks/:id/deliveries/stream',
+      operationId: 'streamDeliveries',
       summary: 'Server-sent events: one `attempt` event per attempt as it happens',
       tag,
       access: 'deliveries:read',
@@ -86,6 +88,7 @@ export function deliveriesRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/deliveries/:id',
+      operationId: 'getDelivery',
       summary: 'A delivery with every attempt',
       tag,
       access: 'deliveries:read',
@@ -103,11 +106,13 @@ export function deliveriesRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/deliveries/:id/redeliver',
+      operationId: 'redeliver',
       summary: 'A fresh delivery of the same event',
       tag,
       access: 'webhooks:write',
       status: 202,
       response: Delivery,
+      creates: { path: '/v1/deliveries/:id' },
     },
     async ({ params, principal }) => {
       const original = await getDelivery(ctx.pool, params.id);

@@ -1,11 +1,15 @@
 import { Router } from 'express';
-import { z } from 'zod';
 import { inTransaction } from '../../db/pool';
-import { deleteEntity, type EntityRow, listEntities, upsertEntity } from '../../db/queries/entities';
+import {
+  deleteEntity,
+  type EntityRow,
+  getEntity,
+  listEntities,
+  upsertEntity,
+} from '../../db/queries/entities';
 import { insertEventWithDeliveries, type PublishResult } from '../../db/queries/events';
 import { NotFoundError } from '../../errors';
 import type { ApiContext } from '../context';
-import { zodToHttpError } from '../problem';
 import { routeDefiner } from '../route';
 import { Entity, EntityChanged, EntityParams, EntityPut, ListQuery, listOf } from '../schemas';
 import { accepted } from './events';
@@ -20,13 +24,6 @@ export const entityView = (e: EntityRow) => ({
   updatedAt: e.updatedAt.toISOString(),
 });
 
-const params = z.object(EntityParams);
-function entityParams(raw: Record<string, string>) {
-  const parsed = params.safeParse(raw);
-  if (!parsed.success) throw zodToHttpError(parsed.error, 'path');
-  return parsed.data;
-}
-
 /** Herald's mirror of the host system's entities; every change emits `<type>.<action>`. */
 export function entitiesRouter(ctx: ApiContext): Router {
   const router = Router();
@@ -37,17 +34,21 @@ export function entitiesRouter(ctx: ApiContext): Router {
     {
       method: 'put',
       path: '/v1/entities/:type/:id',
-      summary: 'Upsert an entity; emits <type>.created or <type>.updated when it changed',
+      operationId: 'upsertEntity',
+      summary:
+        'Upsert an entity; emits <type>.created or <type>.updated when it changed (an unchanged one: the stored entity, event null)',
       tag,
       access: 'entities:write',
+      params: EntityParams,
       body: EntityPut,
       response: EntityChanged,
+      creates: { path: '/v1/entities/:type/:id' },
     },
-    async ({ params: raw, body }) => {
-      const { type, id } = entityParams(raw);
+    async ({ params: { type, id }, body }) => {
       const outcome = await inTransaction(ctx.pool, async (client) => {
         const change = await upsertEntity(client, { type, id, data: body.data, scopes: body.scopes });
-        if (!change) return undefined;
+        // An upsert repeated is answered as the first one was, with the entity, but emits nothing.
+        if (!change) return { entity: (await getEntity(client, type, id))!, event: null };
         const event = await insertEventWithDeliveries(client, {
           type: `${type}.${change.action}`,
           action: change.action,
@@ -58,8 +59,10 @@ export function entitiesRouter(ctx: ApiContext): Router {
         });
         return { entity: change.entity, event };
       });
-      if (!outcome) return { entity: null, event: null };
-      return { entity: entityView(outcome.entity), event: accepted(outcome.event) };
+      return {
+        entity: entityView(outcome.entity),
+        event: outcome.event ? accepted(outcome.event) : null,
+      };
     },
   );
 
@@ -67,13 +70,14 @@ export function entitiesRouter(ctx: ApiContext): Router {
     {
       method: 'delete',
       path: '/v1/entities/:type/:id',
+      operationId: 'deleteEntity',
       summary: 'Delete an entity; emits <type>.deleted with its last data',
       tag,
       access: 'entities:write',
+      params: EntityParams,
       response: EntityChanged,
     },
-    async ({ params: raw }) => {
-      const { type, id } = entityParams(raw);
+    async ({ params: { type, id } }) => {
       const event: PublishResult = await inTransaction(ctx.pool, async (client) => {
         const gone = await deleteEntity(client, type, id);
         if (!gone) throw new NotFoundError(`Entity ${type}/${id}`);
@@ -94,16 +98,16 @@ export function entitiesRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/entities/:type',
+      operationId: 'listEntities',
       summary: 'List entities of a type, by id',
       tag,
       access: 'admin',
+      params: { type: EntityParams.type },
       query: ListQuery,
       response: listOf(Entity),
     },
-    async ({ params: raw, query }) => {
-      const type = EntityParams.type.safeParse(raw.type);
-      if (!type.success) throw zodToHttpError(type.error, 'path.type');
-      const result = await listEntities(ctx.pool, type.data, query.limit, query.cursor);
+    async ({ params: { type }, query }) => {
+      const result = await listEntities(ctx.pool, type, query.limit, query.cursor);
       return { data: result.data.map(entityView), nextCursor: result.nextCursor };
     },
   );

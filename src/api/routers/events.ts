@@ -7,7 +7,7 @@ import {
   publishBatch,
   publishEvent,
 } from '../../db/queries/events';
-import { NotFoundError, ValidationError } from '../../errors';
+import { type FieldError, NotFoundError, UnprocessableError } from '../../errors';
 import { newId } from '../../ids';
 import { eventDeliveriesFor } from '../auth';
 import type { ApiContext } from '../context';
@@ -18,6 +18,13 @@ export const accepted = (r: PublishResult) => ({
   id: r.id,
   deliveries: r.deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId, status: d.status })),
 });
+
+/** The rule of an event its schema cannot state: its type names its entity's type. */
+function eventRuleErrors(e: z.infer<typeof EventPublish>, at: string): FieldError[] {
+  return e.type.split('.')[0] === e.entity.type
+    ? []
+    : [{ path: `${at}.type`, message: `must start with the entity type "${e.entity.type}."` }];
+}
 
 /** An event as the publish queries take it; without an id, a new one. */
 function newEvent(body: z.infer<typeof EventPublish>) {
@@ -41,36 +48,48 @@ export function eventsRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/events',
+      operationId: 'publishEvent',
       summary: 'Publish an entity change; fans out to every subscribed webhook',
       tag,
       access: 'events:publish',
       body: EventPublish,
       status: 202,
       response: EventAccepted,
+      unprocessable: 'the event type does not start with the entity type',
+      creates: { path: '/v1/events/:id' },
     },
-    async ({ body }) => accepted(await publishEvent(ctx.pool, newEvent(body))),
+    async ({ body }) => {
+      const errors = eventRuleErrors(body, 'body');
+      if (errors.length) throw new UnprocessableError(errors);
+      return accepted(await publishEvent(ctx.pool, newEvent(body)));
+    },
   );
 
   route(
     {
       method: 'post',
       path: '/v1/events/batch',
+      operationId: 'publishEventBatch',
       summary:
-        'Publish up to 500 events in one transaction: all of them, in order, or none (400 naming each invalid one by its index)',
+        'Publish up to 500 events in one transaction: all of them, in order, or none (400 or 422 naming each refused one by its index)',
       tag,
       access: 'events:publish',
       body: EventBatch,
       status: 202,
       response: EventBatchAccepted,
+      unprocessable:
+        'an event type does not start with its entity type, or an event is larger than HERALD_MAX_PAYLOAD_BYTES',
     },
     async ({ body }) => {
       // Each event within the limit a single publish has, so a batch cannot carry a larger one.
-      const tooLarge = body.events.flatMap((e, i) =>
-        Buffer.byteLength(JSON.stringify(e)) > ctx.config.maxPayloadBytes
+      const errors = body.events.flatMap((e, i) => [
+        ...eventRuleErrors(e, `body.events.${i}`),
+        ...(Buffer.byteLength(JSON.stringify(e)) > ctx.config.maxPayloadBytes
           ? [{ path: `body.events.${i}`, message: `larger than ${ctx.config.maxPayloadBytes} bytes` }]
-          : [],
-      );
-      if (tooLarge.length) throw new ValidationError(tooLarge, `${tooLarge.length} event(s) are too large.`);
+          : []),
+      ]);
+      if (errors.length)
+        throw new UnprocessableError(errors, `${errors.length} event(s) cannot be published.`);
       const results = await publishBatch(ctx.pool, body.events.map(newEvent));
       return {
         data: results.map((r, index) => ({
@@ -86,6 +105,7 @@ export function eventsRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/events/:id',
+      operationId: 'getEvent',
       summary:
         'Read an event and its deliveries (an application key: only an event delivered to it, with its own deliveries)',
       tag,
@@ -112,6 +132,7 @@ export function eventsRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/event-types',
+      operationId: 'listEventTypes',
       summary: 'The catalog of event types, for filters',
       tag,
       access: 'any',

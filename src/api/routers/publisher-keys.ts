@@ -20,12 +20,14 @@ export function publisherKeysRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/publisher-keys',
+      operationId: 'createPublisherKey',
       summary: 'Create a publisher key; the token is shown once',
       tag,
       access: 'admin',
       body: PublisherKeyCreate,
       status: 201,
       response: PublisherKeyWithToken,
+      creates: { path: '/v1/publisher-keys/:keyId' },
     },
     async ({ body }) => {
       const token = `hpk_${randomBytes(32).toString('base64url')}`;
@@ -43,6 +45,7 @@ export function publisherKeysRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/publisher-keys',
+      operationId: 'listPublisherKeys',
       summary: 'List publisher keys (never their tokens)',
       tag,
       access: 'admin',
@@ -58,6 +61,7 @@ export function publisherKeysRouter(ctx: ApiContext): Router {
     {
       method: 'delete',
       path: '/v1/publisher-keys/:keyId',
+      operationId: 'revokePublisherKey',
       summary: 'Revoke a publisher key',
       tag,
       access: 'admin',

@@ -3,7 +3,7 @@ import { cancelRecoveryUpdate, pauseRecoveryUpdate, resumeRecoveryUpdate } from 
 import { workflowIds } from '../../../workflows/shared';
 import { inTransaction } from '../../db/pool';
 import * as recoveries from '../../db/queries/recoveries';
-import { ConflictError } from '../../errors';
+import { ConflictError, UnprocessableError } from '../../errors';
 import { newId } from '../../ids';
 import { assertOwns, type Principal } from '../auth';
 import { type ApiContext, workflowUrl } from '../context';
@@ -41,6 +41,7 @@ export function recoveriesRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/webhooks/:id/recover',
+      operationId: 'startRecovery',
       summary:
         'Redeliver every failed delivery of a time window (one recovery at a time; 409 while one runs)',
       tag,
@@ -48,9 +49,14 @@ export function recoveriesRouter(ctx: ApiContext): Router {
       body: RecoveryStart,
       status: 202,
       response: Recovery,
+      conflict: 'a recovery of this webhook is running',
+      unprocessable: '`until` is not after `since`',
+      creates: { path: '/v1/recoveries/:recoveryId' },
     },
     async ({ params, body, principal }) => {
       const webhook = await webhookFor(ctx, principal, params.id);
+      if (body.until && Date.parse(body.until) <= Date.parse(body.since))
+        throw new UnprocessableError([{ path: 'body.until', message: 'must be after since' }]);
       const id = newId('rcv');
       // The row and its outbox entry in one commit; a worker starts `recover:<id>`.
       const recovery = await inTransaction(ctx.pool, (client) =>
@@ -77,6 +83,7 @@ export function recoveriesRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/webhooks/:id/recoveries',
+      operationId: 'listRecoveries',
       summary: 'Recoveries of a webhook, newest first',
       tag,
       access: 'webhooks:read',
@@ -94,6 +101,7 @@ export function recoveriesRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/recoveries/:recoveryId',
+      operationId: 'getRecovery',
       summary: 'A recovery and its progress',
       tag,
       access: 'webhooks:read',

@@ -40,12 +40,15 @@ export function syncsRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/webhooks/:id/syncs',
+      operationId: 'startSync',
       summary: 'Start a full sync; 409 while one runs',
       tag,
       access: 'sync:run',
       body: SyncStart,
       status: 202,
       response: Sync,
+      conflict: 'a sync of this webhook is running',
+      creates: { path: '/v1/syncs/:syncId' },
     },
     async ({ params, body, principal }) => {
       const webhook = await webhookFor(ctx, principal, params.id);
@@ -77,6 +80,7 @@ export function syncsRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/webhooks/:id/syncs',
+      operationId: 'listSyncs',
       summary: 'Syncs of a webhook, newest first',
       tag,
       access: 'webhooks:read',
@@ -94,6 +98,7 @@ export function syncsRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/syncs/:syncId',
+      operationId: 'getSync',
       summary: 'A sync and its progress',
       tag,
       access: 'webhooks:read',

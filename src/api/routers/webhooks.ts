@@ -12,7 +12,7 @@ import { blockedReason, ipLiteral } from '../../delivery/address-policy';
 import { redactHeaders } from '../../delivery/envelope';
 import { canSee } from '../../delivery/filters';
 import { generateSecret } from '../../delivery/signing';
-import { ValidationError } from '../../errors';
+import { UnprocessableError } from '../../errors';
 import { newId } from '../../ids';
 import { searchAttributes } from '../../temporal/search-attributes';
 import { assertOwns, type Principal } from '../auth';
@@ -52,7 +52,7 @@ export function checkWebhookUrl(raw: string, config: Config): void {
   const url = new URL(raw);
   const allowed = config.allowHttp ? ['https:', 'http:'] : ['https:'];
   if (!allowed.includes(url.protocol)) {
-    throw new ValidationError([
+    throw new UnprocessableError([
       {
         path: 'body.url',
         message: config.allowHttp ? 'must be an http or https URL' : 'must be an https URL',
@@ -60,14 +60,14 @@ export function checkWebhookUrl(raw: string, config: Config): void {
     ]);
   }
   if (url.username || url.password) {
-    throw new ValidationError([
+    throw new UnprocessableError([
       { path: 'body.url', message: 'must not carry credentials; use a custom header' },
     ]);
   }
   const literal = ipLiteral(url.hostname);
   const reason = literal && blockedReason(literal, config.allowedNetworks);
   if (reason)
-    throw new ValidationError([{ path: 'body.url', message: `points at a blocked address: ${reason}` }]);
+    throw new UnprocessableError([{ path: 'body.url', message: `points at a blocked address: ${reason}` }]);
 }
 
 /** Loads a webhook the caller may see, or answers 404. */
@@ -76,6 +76,9 @@ export async function webhookFor(ctx: ApiContext, p: Principal, id: string): Pro
   assertOwns(p, webhook?.applicationId, `Webhook ${id}`);
   return webhook!;
 }
+
+const URL_RULES =
+  "the URL's scheme is not allowed, it carries credentials, or it points at a blocked address";
 
 export function webhooksRouter(ctx: ApiContext): Router {
   const router = Router();
@@ -90,21 +93,26 @@ export function webhooksRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/webhooks',
+      operationId: 'createWebhook',
       summary: 'Create a webhook; the secret is returned once',
       tag,
       access: 'webhooks:write',
       body: WebhookCreate,
       status: 201,
       response: WebhookWithSecret,
+      unprocessable: `with the admin token, applicationId is missing or names no application; ${URL_RULES}`,
+      creates: { path: '/v1/webhooks/:id' },
     },
     async ({ body, principal }) => {
       let applicationId: string;
       if (principal.kind === 'key') applicationId = principal.applicationId;
       else if (body.applicationId) applicationId = body.applicationId;
       else
-        throw new ValidationError([{ path: 'body.applicationId', message: 'required with the admin token' }]);
+        throw new UnprocessableError([
+          { path: 'body.applicationId', message: 'required with the admin token' },
+        ]);
       if (principal.kind === 'admin' && !(await getApplication(ctx.pool, applicationId))) {
-        throw new ValidationError([
+        throw new UnprocessableError([
           { path: 'body.applicationId', message: `application ${applicationId} does not exist` },
         ]);
       }
@@ -134,6 +142,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/webhooks',
+      operationId: 'listWebhooks',
       summary: 'List webhooks',
       tag,
       access: 'webhooks:read',
@@ -151,6 +160,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     {
       method: 'get',
       path: '/v1/webhooks/:id',
+      operationId: 'getWebhook',
       summary: 'Read a webhook',
       tag,
       access: 'webhooks:read',
@@ -163,11 +173,13 @@ export function webhooksRouter(ctx: ApiContext): Router {
     {
       method: 'patch',
       path: '/v1/webhooks/:id',
+      operationId: 'updateWebhook',
       summary: 'Change a webhook',
       tag,
       access: 'webhooks:write',
       body: WebhookPatch,
       response: Webhook,
+      unprocessable: URL_RULES,
     },
     async ({ params, body, principal }) => {
       const webhook = await webhookFor(ctx, principal, params.id);
@@ -185,6 +197,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     {
       method: 'delete',
       path: '/v1/webhooks/:id',
+      operationId: 'deleteWebhook',
       summary: 'Delete a webhook; its unfinished deliveries are cancelled',
       tag,
       access: 'webhooks:write',
@@ -202,6 +215,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/webhooks/:id/pause',
+      operationId: 'pauseWebhook',
       summary: 'Pause: new deliveries are held',
       tag,
       access: 'webhooks:write',
@@ -217,6 +231,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/webhooks/:id/resume',
+      operationId: 'resumeWebhook',
       summary: 'Resume (or reactivate): held deliveries are sent oldest first',
       tag,
       access: 'webhooks:write',
@@ -229,6 +244,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/webhooks/:id/rotate-secret',
+      operationId: 'rotateWebhookSecret',
       summary: 'New secret, returned once; the old one signs too for 24 h',
       tag,
       access: 'webhooks:write',
@@ -246,6 +262,7 @@ export function webhooksRouter(ctx: ApiContext): Router {
     {
       method: 'post',
       path: '/v1/webhooks/:id/test',
+      operationId: 'testWebhook',
       summary: 'Send a webhook.test event now: one attempt, answered with its result',
       tag,
       access: 'webhooks:write',

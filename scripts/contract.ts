@@ -1,0 +1,83 @@
+/**
+ * The contract check (`npm run test:contract`): a live stack (embedded PostgreSQL, the Temporal dev
+ * server, the API and a worker, as bench/stack.ts starts them), then Schemathesis, an independent
+ * tool, run against its /openapi.json with the admin token: every check, every phase. Exits with
+ * Schemathesis's status, so any failure fails the run. Schemathesis lives in a virtualenv under
+ * .tools/ (gitignored), installed here on first use and again only when the pin changes.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startStack } from '../bench/stack';
+
+const ROOT = path.resolve(__dirname, '..');
+/** Pinned: a new Schemathesis release adds checks and changes generation, so upgrades are deliberate. */
+const SCHEMATHESIS_VERSION = '4.32.0';
+const VENV = path.join(ROOT, '.tools', 'schemathesis');
+const SCHEMATHESIS = path.join(VENV, 'bin', 'schemathesis');
+
+function run(cmd: string, args: string[]): void {
+  const result = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited with ${result.status}`);
+}
+
+function installedVersion(): string | undefined {
+  if (!existsSync(SCHEMATHESIS)) return undefined;
+  const out = spawnSync(SCHEMATHESIS, ['--version'], { encoding: 'utf8' });
+  return out.stdout.match(/version (\S+)/)?.[1];
+}
+
+function ensureSchemathesis(): void {
+  if (installedVersion() === SCHEMATHESIS_VERSION) return;
+  console.log(`installing schemathesis ${SCHEMATHESIS_VERSION} into ${VENV}`);
+  const python = process.env.PYTHON ?? 'python3.11';
+  if (!existsSync(path.join(VENV, 'bin', 'pip'))) run(python, ['-m', 'venv', VENV]);
+  run(path.join(VENV, 'bin', 'pip'), [
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    `schemathesis==${SCHEMATHESIS_VERSION}`,
+  ]);
+}
+
+async function main(): Promise<number> {
+  ensureSchemathesis();
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-contract-'));
+  const stack = await startStack({
+    dataDir,
+    temporalArgs: [],
+    env: {
+      // Webhook tests and deliveries aim at whatever URL was generated: give up on it quickly.
+      HERALD_REQUEST_TIMEOUT_MS: '1000',
+      LOG_LEVEL: 'error',
+    },
+    log: (line) => console.log(line),
+  });
+  try {
+    const args = [
+      '--config-file',
+      path.join(ROOT, 'scripts', 'schemathesis.toml'),
+      'run',
+      `${stack.apiUrl}/openapi.json`,
+      ...process.argv.slice(2),
+    ];
+    const child = spawn(SCHEMATHESIS, args, {
+      stdio: 'inherit',
+      cwd: dataDir,
+      env: { ...process.env, HERALD_ADMIN_TOKEN: stack.adminToken },
+    });
+    return await new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  } finally {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
