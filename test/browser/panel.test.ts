@@ -210,6 +210,7 @@ test('an event published through the API appears in the live log; it opens to it
   await publish('m-007', { name: 'Ada Lovelace', role: 'member' });
   const row = logRow('person.updated');
   await row.getByText('succeeded').waitFor();
+  await row.getByText(/HTTP 200 · \d+ ms · 1 attempt/).waitFor();
   await row.click();
 
   openedDelivery = /deliveries\/(dlv_[^/]+)$/.exec(page.url())![1];
@@ -238,14 +239,14 @@ test('pause holds deliveries, resume sends them and the log shows it live', asyn
   const held = await publish('m-008', { name: 'Grace Hopper' });
   const deliveryId = held.deliveries[0].id;
   expect(held.deliveries[0].status).toBe('held');
+  const heldRow = page
+    .getByRole('list', { name: 'Deliveries, newest first' })
+    .locator(`a[href$="${deliveryId}"]`);
+  await heldRow.getByText('held').waitFor();
 
   await page.getByRole('button', { name: 'Resume', exact: true }).click();
   await page.locator('.heading').getByText('active', { exact: true }).waitFor();
-  await page
-    .getByRole('list', { name: 'Deliveries, newest first' })
-    .locator(`a[href$="${deliveryId}"]`)
-    .getByText('succeeded')
-    .waitFor();
+  await heldRow.getByText('succeeded').waitFor();
 
   await page.getByLabel('Status', { exact: true }).selectOption('failed');
   await page.getByText('No failed deliveries.').waitFor();
@@ -316,7 +317,8 @@ test('delete asks first, then removes the webhook', async () => {
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
   // The confirmation takes the focus: Enter confirms. Pressed before the panel has rendered it,
   // Enter would land on Delete again and do nothing (this test's old race, seen on busy machines).
-  await page.waitForFunction("document.activeElement?.textContent === 'Delete webhook'");
+  // (A locator, not waitForFunction: the panel's CSP forbids the eval that one polls with.)
+  await page.locator('button:focus', { hasText: 'Delete webhook' }).waitFor();
   await page.keyboard.press('Enter');
   await page.getByText('No webhooks yet.').waitFor();
   expect((await admin.get(`/v1/webhooks/${webhookId}`)).status).toBe(404);

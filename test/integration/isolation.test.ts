@@ -133,6 +133,11 @@ const ROUTES: Record<string, RouteCase> = {
     path: (i) => `${wh(i)}/deliveries`,
     stranger: 404,
   },
+  'GET /v1/webhooks/{id}/stats': {
+    access: 'deliveries:read',
+    path: (i) => `${wh(i)}/stats`,
+    stranger: 404,
+  },
   'GET /v1/webhooks/{id}/deliveries/stream': {
     access: 'deliveries:read',
     path: (i) => `${wh(i)}/deliveries/stream`,

@@ -40,6 +40,20 @@ export interface AttemptNotice {
   durationMs: number;
   workflowUrl: string | null;
 }
+/** One `delivery` server-sent event: a delivery became held, failed or cancelled. */
+export interface DeliveryStateNotice {
+  webhookId: string;
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  deliveryStatus: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: string | null;
+  createdAt: string;
+}
+export type DeliveryNotice =
+  | { event: 'attempt'; data: AttemptNotice }
+  | { event: 'delivery'; data: DeliveryStateNotice };
 export interface List<T> {
   data: T[];
   nextCursor: string | null;
@@ -158,13 +172,13 @@ export const api = {
 };
 
 /**
- * Follows the webhook's delivery stream until `signal` aborts, calling `onAttempt` per attempt.
+ * Follows the webhook's delivery stream until `signal` aborts, calling `onNotice` per event.
  * EventSource cannot send the token in a header, so this reads the text/event-stream with fetch.
  * Resolves when the server ends the stream; rejects on an HTTP or network error.
  */
-export async function streamAttempts(
+export async function streamDeliveries(
   webhookId: string,
-  onAttempt: (n: AttemptNotice) => void,
+  onNotice: (n: DeliveryNotice) => void,
   onOpen: () => void,
   signal: AbortSignal,
 ): Promise<void> {
@@ -196,9 +210,9 @@ export async function streamAttempts(
         if (line.startsWith('event:')) event = line.slice(6).trim();
         else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
       }
-      if (event !== 'attempt' || data.length === 0) continue;
+      if ((event !== 'attempt' && event !== 'delivery') || data.length === 0) continue;
       try {
-        onAttempt(JSON.parse(data.join('\n')) as AttemptNotice);
+        onNotice({ event, data: JSON.parse(data.join('\n')) } as DeliveryNotice);
       } catch {
         // A malformed event is skipped; the next list refresh shows the truth.
       }
