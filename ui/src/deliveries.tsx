@@ -71,7 +71,9 @@ function lastAttemptText(d: Delivery): string {
   return parts.join(' · ');
 }
 
-export function DeliveryLog({ webhookId, selected }: { webhookId: string; selected?: string }) {
+/** `onNotice` hears every streamed change (the charts reload on it). */
+export function DeliveryLog(props: { webhookId: string; selected?: string; onNotice?: () => void }) {
+  const { webhookId, selected, onNotice: notify } = props;
   const [filter, setFilter] = useState('');
   const [rows, setRows] = useState<Delivery[] | null>(null);
   // Per delivery, its latest notice: the open delivery reloads when it changes.
@@ -95,6 +97,7 @@ export function DeliveryLog({ webhookId, selected }: { webhookId: string; select
     const onNotice = (n: DeliveryNotice) => {
       const version = n.event === 'attempt' ? n.data.attemptId : n.data.deliveryStatus;
       setVersions((v) => ({ ...v, [n.data.deliveryId]: version }));
+      notify?.();
       setRows((r) => merge(r ?? [], n, filter));
       // The list call brings what an event lacks (the workflow link) and the filter's exact view.
       clearTimeout(refreshTimer);
