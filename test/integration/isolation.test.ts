@@ -227,6 +227,11 @@ const ROUTES: Record<string, RouteCase> = {
     stranger: (res) => expect(res.status).toBe(200),
   },
   'GET /v1/entities/{type}': { access: 'admin', path: () => '/v1/entities/person', stranger: 'admin' },
+  'GET /v1/entities/{type}/{id}': {
+    access: 'admin',
+    path: () => '/v1/entities/person/stranger-2',
+    stranger: 'admin',
+  },
   'GET /v1/event-types': {
     access: 'any',
     path: () => '/v1/event-types',

@@ -1,7 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { inTransaction } from '../../db/pool';
-import { deleteEntity, type EntityRow, listEntities, upsertEntity } from '../../db/queries/entities';
+import {
+  deleteEntity,
+  type EntityRow,
+  getEntity,
+  listEntities,
+  upsertEntity,
+} from '../../db/queries/entities';
 import { insertEventWithDeliveries, type PublishResult } from '../../db/queries/events';
 import { NotFoundError } from '../../errors';
 import type { ApiContext } from '../context';
@@ -87,6 +93,23 @@ export function entitiesRouter(ctx: ApiContext): Router {
         });
       });
       return { entity: null, event: accepted(event) };
+    },
+  );
+
+  route(
+    {
+      method: 'get',
+      path: '/v1/entities/:type/:id',
+      summary: 'Read an entity: its latest data and scopes',
+      tag,
+      access: 'admin',
+      response: Entity,
+    },
+    async ({ params: raw }) => {
+      const { type, id } = entityParams(raw);
+      const entity = await getEntity(ctx.pool, type, id);
+      if (!entity || entity.deletedAt) throw new NotFoundError(`Entity ${type}/${id}`);
+      return entityView(entity);
     },
   );
 
