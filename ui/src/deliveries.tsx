@@ -71,8 +71,12 @@ function lastAttemptText(d: Delivery): string {
   return parts.join(' · ');
 }
 
-/** `onNotice` hears every streamed change (the charts reload on it). */
-export function DeliveryLog(props: { webhookId: string; selected?: string; onNotice?: () => void }) {
+/** `onNotice` hears every streamed change (the charts and the webhook's status reload on it). */
+export function DeliveryLog(props: {
+  webhookId: string;
+  selected?: string;
+  onNotice?: (n: DeliveryNotice) => void;
+}) {
   const { webhookId, selected, onNotice: notify } = props;
   const [filter, setFilter] = useState('');
   const [rows, setRows] = useState<Delivery[] | null>(null);
@@ -97,7 +101,7 @@ export function DeliveryLog(props: { webhookId: string; selected?: string; onNot
     const onNotice = (n: DeliveryNotice) => {
       const version = n.event === 'attempt' ? n.data.attemptId : n.data.deliveryStatus;
       setVersions((v) => ({ ...v, [n.data.deliveryId]: version }));
-      notify?.();
+      notify?.(n);
       setRows((r) => merge(r ?? [], n, filter));
       // The list call brings what an event lacks (the workflow link) and the filter's exact view.
       clearTimeout(refreshTimer);

@@ -1,6 +1,6 @@
 // One webhook: its actions (pause, resume, Run Test, rotate, edit, delete), Sync Data and the log.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Sync, type TestResult, type Webhook } from './api';
+import { api, type DeliveryNotice, type Sync, type TestResult, type Webhook } from './api';
 import { DeliveryLog } from './deliveries';
 import { RecoveryPanel } from './recovery';
 import { StatsPanel } from './stats';
@@ -49,6 +49,12 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
   useEffect(() => {
     if (confirming) confirmButton.current?.focus();
   }, [confirming]);
+
+  const onNotice = (n: DeliveryNotice) => {
+    setChanges((c) => c + 1);
+    // A delivery that failed for the receiver's fault may have disabled the webhook with it.
+    if (n.event === 'delivery' && n.data.deliveryStatus === 'failed') api.webhook(id).then(setHook, () => {});
+  };
 
   const action = (name: string, fn: () => Promise<Webhook>) => async () => {
     setFailed(name);
@@ -150,7 +156,7 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
           <SyncPanel webhookId={id} />
           <RecoveryPanel webhookId={id} />
           <StatsPanel webhookId={id} version={changes} />
-          <DeliveryLog webhookId={id} selected={deliveryId} onNotice={() => setChanges((n) => n + 1)} />
+          <DeliveryLog webhookId={id} selected={deliveryId} onNotice={onNotice} />
         </>
       )}
     </>
