@@ -71,6 +71,7 @@ test('an admin sets up an application, its key signs in, and failed deliveries a
   expect(token).toMatch(/^hk_/);
   await keys.getByText('panel key').waitFor();
   await expectAccessible(page, 'a key created, its token shown');
+  await page.screenshot({ path: screenshot('application-keys'), fullPage: true });
   await page.getByRole('button', { name: 'Copy key token' }).click();
   await page.getByText('Copied', { exact: true }).waitFor();
   await page.getByRole('button', { name: 'I have stored it' }).click();
@@ -166,6 +167,22 @@ test('an admin sets up an application, its key signs in, and failed deliveries a
   await expectAccessible(page, 'a completed recovery');
   expect(await expectWorkflowLinksExist(page, stack.api.context.temporal)).toBeGreaterThanOrEqual(1);
   await page.screenshot({ path: screenshot('recovery'), fullPage: true });
+
+  // Back as the admin: the key is revoked, with the keyboard, and its token stops working.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Admin token or application key').fill(stack.adminToken);
+  await page.keyboard.press('Enter');
+  await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Applications' }).click();
+  await page.getByRole('link', { name: 'Bakery Ltd' }).click();
+  await page.getByRole('button', { name: 'Revoke key panel key' }).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('button:focus', { hasText: 'Revoke panel key now' }).waitFor();
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').getByText('Revoked panel key').waitFor();
+  await region('Keys').getByText('No keys yet.').waitFor();
+  expect(await page.evaluate('document.activeElement.id')).toBe('key-name');
+  await expectAccessible(page, 'a key revoked');
+  expect((await apiClient(stack.api.url, token).get('/v1/webhooks')).status).toBe(401);
 
   expect(problems).toEqual([]);
 });

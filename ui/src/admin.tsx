@@ -1,6 +1,6 @@
 // The admin's own pages: applications (create, rename, access), their keys (create with scopes and
 // subject, the token shown once, revoke) and the entity browser.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type Application, api, type Entity, KEY_SCOPES, type Key, type KeyScope } from './api';
 import { ErrorText, FieldError, Link, navigate, SecretNotice, Section, time, useAction } from './ui';
 
@@ -173,6 +173,8 @@ function KeysPanel({ appId }: { appId: string }) {
   const [keys, setKeys] = useState<Key[] | null>(null);
   const [token, setToken] = useState('');
   const [confirming, setConfirming] = useState('');
+  const [revoked, setRevoked] = useState('');
+  const confirmButton = useRef<HTMLButtonElement>(null);
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<KeyScope[]>([...KEY_SCOPES]);
   const [subjectType, setSubjectType] = useState('');
@@ -184,11 +186,19 @@ function KeysPanel({ appId }: { appId: string }) {
   useEffect(() => {
     reload();
   }, [appId]);
+  // The keyboard follows the confirmation: to its button, and back to Revoke when kept.
+  const lastConfirming = useRef('');
+  useEffect(() => {
+    if (confirming) confirmButton.current?.focus();
+    else if (lastConfirming.current) document.getElementById(`revoke-${lastConfirming.current}`)?.focus();
+    lastConfirming.current = confirming;
+  }, [confirming]);
 
   const submit = async (e: Event) => {
     e.preventDefault();
     const body: Record<string, unknown> = { name, scopes };
     if (subjectType || subjectId) body.subject = { type: subjectType, id: subjectId };
+    setRevoked('');
     const created = await create.run(() => api.createKey(appId, body));
     if (!created) return;
     setToken(created.token);
@@ -219,10 +229,18 @@ function KeysPanel({ appId }: { appId: string }) {
                   <button
                     type="button"
                     class="danger"
+                    ref={confirmButton}
                     onClick={async () => {
-                      await revoke.run(() => api.revokeKey(appId, k.id));
+                      const done = await revoke.run(async () => {
+                        await api.revokeKey(appId, k.id);
+                        return true;
+                      });
+                      lastConfirming.current = '';
                       setConfirming('');
+                      if (!done) return;
+                      setRevoked(k.name);
                       reload();
+                      document.getElementById('key-name')?.focus();
                     }}
                   >
                     Revoke {k.name} now
@@ -232,7 +250,12 @@ function KeysPanel({ appId }: { appId: string }) {
                   </button>
                 </span>
               ) : (
-                <button type="button" onClick={() => setConfirming(k.id)} aria-label={`Revoke key ${k.name}`}>
+                <button
+                  type="button"
+                  id={`revoke-${k.id}`}
+                  onClick={() => setConfirming(k.id)}
+                  aria-label={`Revoke key ${k.name}`}
+                >
                   Revoke
                 </button>
               )}
@@ -241,6 +264,11 @@ function KeysPanel({ appId }: { appId: string }) {
         </ul>
       )}
       <ErrorText error={revoke.error} />
+      {revoked && (
+        <p role="status" class="small">
+          Revoked {revoked}: its token no longer works.
+        </p>
+      )}
 
       <form class="form" onSubmit={submit} noValidate aria-label="New key">
         <h3>New key</h3>

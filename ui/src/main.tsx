@@ -53,8 +53,11 @@ function SignIn({ onSignedIn }: { onSignedIn: (who: Who) => void }) {
   );
 }
 
-/** Admins act on one application at a time; keys see their own only. */
-function AppPicker(props: { appId: string; onPick: (id: string, byUser: boolean) => void }) {
+/**
+ * Admins act on one application at a time; keys see their own only. The list is read again on
+ * every page, so an application created on the admin pages is there to pick.
+ */
+function AppPicker(props: { appId: string; path: string; onPick: (id: string, byUser: boolean) => void }) {
   const [apps, setApps] = useState<Application[] | null>(null);
   const { run, error } = useAction();
   useEffect(() => {
@@ -63,7 +66,7 @@ function AppPicker(props: { appId: string; onPick: (id: string, byUser: boolean)
       setApps(list);
       if (list.length > 0 && !list.some((a) => a.id === props.appId)) props.onPick(list[0].id, false);
     });
-  }, []);
+  }, [props.path]);
   if (error) return <ErrorText error={error} />;
   if (!apps) return null;
   if (apps.length === 0)
@@ -187,7 +190,7 @@ function App() {
             ))}
           </nav>
         )}
-        {who === 'admin' && <AppPicker appId={appId} onPick={pickApp} />}
+        {who === 'admin' && <AppPicker appId={appId} path={path} onPick={pickApp} />}
         <span class="who">{who === 'admin' ? 'Admin' : 'Application key'}</span>
         <button type="button" onClick={() => signOut()}>
           Sign out

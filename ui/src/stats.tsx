@@ -23,26 +23,59 @@ const LATENCIES = [
 ] as const;
 type Series = readonly { key: string; label: string; color: string }[];
 
-/** One uPlot chart that follows its container's width (a phone's too). */
-function Chart({ stats, series }: { stats: WebhookStats; series: Series }) {
+/**
+ * One uPlot chart that follows its container's width (a phone's too). `stacked`: bars, each
+ * series on top of the ones before it (drawn as running totals, the largest first); else lines
+ * with every point shown, so a lone bucket's value is seen too.
+ */
+function Chart({ stats, series, stacked }: { stats: WebhookStats; series: Series; stacked: boolean }) {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current!;
-    const data: uPlot.AlignedData = [
-      stats.buckets.map((b) => Date.parse(b.start) / 1000),
-      ...series.map((s) => stats.buckets.map((b) => b[s.key as keyof typeof b] as number | null)),
-    ];
+    const values = series.map((s) => stats.buckets.map((b) => b[s.key as keyof typeof b] as number | null));
+    const shown = stacked
+      ? values.map((_, i) =>
+          stats.buckets.map((_b, j) => values.slice(0, i + 1).reduce((n, v) => n + (v[j] ?? 0), 0) || null),
+        )
+      : values;
+    const order = stacked ? series.map((_, i) => series.length - 1 - i) : series.map((_, i) => i);
+    const bars = uPlot.paths.bars!({ size: [0.8, 48] });
     const chart = new uPlot(
       {
         width: el.clientWidth,
         height: 180,
+        legend: { show: false },
+        cursor: { show: false },
         series: [
           {},
-          ...series.map((s) => ({ label: s.label, stroke: s.color, width: 2, points: { size: 4 } })),
+          ...order.map((i) =>
+            stacked
+              ? {
+                  label: series[i].label,
+                  stroke: series[i].color,
+                  fill: series[i].color,
+                  paths: bars,
+                  points: { show: false },
+                }
+              : {
+                  label: series[i].label,
+                  stroke: series[i].color,
+                  width: 2,
+                  spanGaps: true,
+                  points: { show: true, size: 6, fill: series[i].color },
+                },
+          ),
         ],
-        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        scales: {
+          // Half a bucket either side, so the first and last bars are whole.
+          x: {
+            time: true,
+            range: (_u, min, max) => [min - stats.bucketSeconds / 2, max + stats.bucketSeconds / 2],
+          },
+          y: { range: (_u, _min, max) => [0, Math.max(1, max)] },
+        },
       },
-      data,
+      [stats.buckets.map((b) => Date.parse(b.start) / 1000), ...order.map((i) => shown[i])],
       el,
     );
     const resize = new ResizeObserver(() => chart.setSize({ width: el.clientWidth, height: 180 }));
@@ -51,9 +84,21 @@ function Chart({ stats, series }: { stats: WebhookStats; series: Series }) {
       resize.disconnect();
       chart.destroy();
     };
-  }, [stats, series]);
+  }, [stats, series, stacked]);
   // The canvas says nothing to a screen reader; the summary and the table say it all.
-  return <div ref={box} class="chart" aria-hidden="true" />;
+  return (
+    <>
+      <div ref={box} class="chart" aria-hidden="true" />
+      <ul class="legend" aria-hidden="true">
+        {series.map((s) => (
+          <li key={s.key}>
+            <span class="swatch" style={{ background: s.color }} />
+            {s.label}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
 }
 
 const sum = (stats: WebhookStats, key: (typeof OUTCOMES)[number]['key'] | 'attempts') =>
@@ -116,11 +161,11 @@ export function StatsPanel({ webhookId, version }: { webhookId: string; version:
           <div class="charts">
             <figure>
               <figcaption>Deliveries by outcome, by when they were created</figcaption>
-              <Chart stats={shown} series={OUTCOMES} />
+              <Chart stats={shown} series={OUTCOMES} stacked />
             </figure>
             <figure>
               <figcaption>Attempt latency (p50 and p95), by when they started</figcaption>
-              <Chart stats={shown} series={LATENCIES} />
+              <Chart stats={shown} series={LATENCIES} stacked={false} />
             </figure>
           </div>
           <details>
