@@ -47,7 +47,7 @@ export interface AttemptNotice {
   attemptNumber: number;
   eventId: string;
   eventType: string;
-  outcome: string;
+  outcome: Attempt['outcome'];
   deliveryStatus: DeliveryStatus;
   responseStatus: number | null;
   startedAt: string;

@@ -23,12 +23,7 @@ function noticeFields(n: DeliveryNotice): Partial<Delivery> & Pick<Delivery, 'st
   return {
     status: deliveryStatus,
     attemptCount: attemptNumber,
-    lastAttempt: {
-      outcome: outcome as 'succeeded' | 'failed' | 'blocked',
-      responseStatus,
-      durationMs,
-      startedAt,
-    },
+    lastAttempt: { outcome, responseStatus, durationMs, startedAt },
   };
 }
 
@@ -77,7 +72,10 @@ export function DeliveryLog(props: {
   selected?: string;
   onNotice?: (n: DeliveryNotice) => void;
 }) {
-  const { webhookId, selected, onNotice: notify } = props;
+  const { webhookId, selected } = props;
+  // The stream outlives renders: it calls whichever onNotice the page gave last.
+  const notify = useRef(props.onNotice);
+  notify.current = props.onNotice;
   const [filter, setFilter] = useState('');
   const [rows, setRows] = useState<Delivery[] | null>(null);
   // Per delivery, its latest notice: the open delivery reloads when it changes.
@@ -101,7 +99,7 @@ export function DeliveryLog(props: {
     const onNotice = (n: DeliveryNotice) => {
       const version = n.event === 'attempt' ? n.data.attemptId : n.data.deliveryStatus;
       setVersions((v) => ({ ...v, [n.data.deliveryId]: version }));
-      notify?.(n);
+      notify.current?.(n);
       setRows((r) => merge(r ?? [], n, filter));
       // The list call brings what an event lacks (the workflow link) and the filter's exact view.
       clearTimeout(refreshTimer);

@@ -155,9 +155,7 @@ export function StatsPanel({ webhookId, version }: { webhookId: string; version:
       <ErrorText error={load.error} />
       {shown && (
         <>
-          <p id="stats-summary" aria-live="polite">
-            {summary(shown, windowLabel)}
-          </p>
+          <p id="stats-summary">{summary(shown, windowLabel)}</p>
           <div class="charts">
             <figure>
               <figcaption>Deliveries by outcome, by when they were created</figcaption>

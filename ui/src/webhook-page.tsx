@@ -52,8 +52,10 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
 
   const onNotice = (n: DeliveryNotice) => {
     setChanges((c) => c + 1);
-    // A delivery that failed for the receiver's fault may have disabled the webhook with it.
-    if (n.event === 'delivery' && n.data.deliveryStatus === 'failed') api.webhook(id).then(setHook, () => {});
+    // A delivery that failed for the receiver's fault, or was held after a 410 Gone, may have
+    // disabled the webhook with it.
+    const disabling = n.event === 'delivery' && ['failed', 'held'].includes(n.data.deliveryStatus);
+    if (disabling && hook?.status === 'active') api.webhook(id).then(setHook, () => {});
   };
 
   const action = (name: string, fn: () => Promise<Webhook>) => async () => {
