@@ -8,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { uiRouter } from '../../src/ui/serve';
 import { expectAccessible, expectWorkflowLinksExist, launchChromium, panelPage } from '../support/browser';
 import { type ApiClient, apiClient } from '../support/client';
-import { type Receiver, startReceiver } from '../support/receiver';
+import { type Receiver, type Reply, startReceiver } from '../support/receiver';
 import { type Stack, startStack } from '../support/stack';
 
 const root = path.resolve(__dirname, '../..');
@@ -34,7 +34,12 @@ beforeAll(async () => {
   if (!existsSync(path.join(root, 'ui/dist/index.html'))) {
     throw new Error('ui/dist is missing: run `npm run build:ui` (npm test builds it by itself)');
   }
-  [stack, receiver, browser] = await Promise.all([startStack(), startReceiver(), launchChromium()]);
+  [stack, receiver, browser] = await Promise.all([
+    // Retry delays up to a minute, so a receiver's Retry-After keeps a delivery retrying while it is looked at.
+    startStack({ env: { HERALD_RETRY_MAX_INTERVAL_MS: '60000' } }),
+    startReceiver(),
+    launchChromium(),
+  ]);
   receiver.reply(() => ({ headers: { 'content-type': 'application/json' }, body: '{"received":true}' }));
   admin = apiClient(stack.api.url, stack.adminToken);
   const app = await admin.post('/v1/applications', {
@@ -249,6 +254,26 @@ test('pause holds deliveries, resume sends them and the log shows it live', asyn
   await page.getByLabel('Status', { exact: true }).selectOption('succeeded');
   await logRow('webhook.test').waitFor();
   await page.getByLabel('Status', { exact: true }).selectOption('');
+});
+
+test('a delivery the receiver asks to retry later shows its answer and when the next attempt is due', async () => {
+  receiver.reply(
+    (req): Reply =>
+      req.body.includes('"m-009"')
+        ? { status: 503, headers: { 'retry-after': '60' }, body: 'busy' }
+        : { headers: { 'content-type': 'application/json' }, body: '{"received":true}' },
+  );
+  const { deliveries } = await publish('m-009', { name: 'Hedy Lamarr' });
+  const row = page
+    .getByRole('list', { name: 'Deliveries, newest first' })
+    .locator(`a[href$="${deliveries[0].id}"]`);
+  await row.getByText('retrying', { exact: true }).waitFor();
+  await row.getByText(/HTTP 503 · \d+ ms · 1 attempt · next /).waitFor();
+  await page
+    .locator('#stats-summary')
+    .getByText(/ 1 retrying,/)
+    .waitFor();
+  await expectAccessible(page, 'a delivery retrying');
 });
 
 test('a sync of 200 entities: pause, resume, and the bar reaches 100%', async () => {
