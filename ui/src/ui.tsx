@@ -1,4 +1,5 @@
-// Small shared pieces: the router, status badges, error messages, copy buttons and formatting.
+// Small shared pieces: the router, status badges, error messages, copy buttons, following a
+// workflow's progress and formatting.
 import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';

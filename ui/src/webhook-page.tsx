@@ -1,4 +1,5 @@
-// One webhook: its actions (pause, resume, Run Test, rotate, edit, delete), Sync Data and the log.
+// One webhook: its actions (pause, resume, Run Test, rotate, edit, delete), Sync Data, recovery,
+// the charts and the log.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type DeliveryNotice, type Sync, type TestResult, type Webhook } from './api';
 import { DeliveryLog } from './deliveries';
