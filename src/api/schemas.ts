@@ -452,12 +452,49 @@ export const Delivery = z
     workflowUrl: z.string().nullable().openapi({
       description: 'The Temporal workflow that owns the delivery; null while none does (pending, held)',
     }),
+    lastAttempt: z
+      .object({
+        outcome: z.enum(['succeeded', 'failed', 'blocked']),
+        responseStatus: z.number().nullable().openapi({ description: 'null: no answer (see the attempt)' }),
+        durationMs: z.number(),
+        startedAt: z.string(),
+      })
+      .nullable()
+      .openapi({ description: 'The latest attempt in short; null before the first' }),
   })
   .openapi('Delivery');
 export const DeliveryDetail = Delivery.extend({ payload: z.unknown(), attempts: z.array(Attempt) }).openapi(
   'DeliveryDetail',
 );
 export const DeliveryListQuery = ListQuery.extend({ status: z.enum(DELIVERY_STATUSES).optional() });
+
+export const StatsQuery = z.object({
+  window: z
+    .enum(['hour', 'day', 'week'])
+    .default('day')
+    .openapi({ description: 'hour: 60 one-minute buckets; day: 24 hours; week: 28 six-hour buckets' }),
+});
+const count = z.number().int();
+export const StatsBucket = z
+  .object({
+    start: z.string(),
+    succeeded: count.openapi({ description: 'Deliveries created in the bucket that succeeded' }),
+    failed: count.openapi({ description: 'that failed after their retries' }),
+    retrying: count.openapi({ description: 'that wait for their next attempt' }),
+    held: count.openapi({ description: 'that are held (the webhook paused or disabled)' }),
+    attempts: count.openapi({ description: 'Attempts started in the bucket' }),
+    p50Ms: z.number().nullable().openapi({ description: "Median of those attempts' durations; null: none" }),
+    p95Ms: z.number().nullable().openapi({ description: '95th percentile of their durations' }),
+  })
+  .openapi('StatsBucket');
+export const WebhookStats = z
+  .object({
+    webhookId: z.string(),
+    window: z.enum(['hour', 'day', 'week']),
+    bucketSeconds: z.number().int(),
+    buckets: z.array(StatsBucket).openapi({ description: 'Oldest first; the last holds now' }),
+  })
+  .openapi('WebhookStats');
 
 export const TestResult = z
   .object({

@@ -19,9 +19,29 @@ export interface AttemptNotice {
   durationMs: number;
 }
 
+/** A delivery that reached held, failed or cancelled (migration 013's trigger). */
+export interface DeliveryStateNotice {
+  webhookId: string;
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  deliveryStatus: string;
+  attemptCount: number;
+  nextAttemptAt: string | null;
+  createdAt: string;
+}
+
+export const DELIVERY_STATES_CHANNEL = 'herald_delivery_states';
+
+/** What a delivery stream hears: one server-sent event each, named by `event`. */
+export type DeliveryNotice =
+  | { event: 'attempt'; data: AttemptNotice }
+  | { event: 'delivery'; data: DeliveryStateNotice };
+
 /**
  * One LISTEN connection per API process, fanned out to every open delivery stream. Workers
- * NOTIFY as they record attempts, so a stream sees attempts made by any worker. The connection
+ * NOTIFY as they record attempts, and a trigger as deliveries reach a state no attempt reports,
+ * so a stream sees what any worker or API process did. The connection
  * reconnects by itself after Postgres restarts.
  */
 export function createAttemptNotifications(connectionString: string, logger: Logger) {
@@ -36,8 +56,9 @@ export function createAttemptNotifications(connectionString: string, logger: Log
     c.on('notification', (msg) => {
       if (!msg.payload) return;
       try {
-        const notice = JSON.parse(msg.payload) as AttemptNotice;
-        emitter.emit(notice.webhookId, notice);
+        const data = JSON.parse(msg.payload);
+        const event = msg.channel === DELIVERY_STATES_CHANNEL ? 'delivery' : 'attempt';
+        emitter.emit(data.webhookId, { event, data } as DeliveryNotice);
       } catch {}
     });
     c.on('error', () => {});
@@ -47,7 +68,7 @@ export function createAttemptNotifications(connectionString: string, logger: Log
       if (!closed && emitter.eventNames().length > 0) setTimeout(() => ensure().catch(() => {}), 1_000);
     });
     await c.connect();
-    await c.query(`LISTEN ${ATTEMPTS_CHANNEL}`);
+    await c.query(`LISTEN ${ATTEMPTS_CHANNEL}; LISTEN ${DELIVERY_STATES_CHANNEL}`);
     client = c;
   }
 
@@ -63,8 +84,8 @@ export function createAttemptNotifications(connectionString: string, logger: Log
   }
 
   return {
-    /** Calls fn with every attempt of the webhook until the returned function is called. */
-    async subscribe(webhookId: string, fn: (n: AttemptNotice) => void): Promise<() => void> {
+    /** Calls fn with every notice about the webhook's deliveries until the returned function is called. */
+    async subscribe(webhookId: string, fn: (n: DeliveryNotice) => void): Promise<() => void> {
       emitter.on(webhookId, fn);
       await ensure().catch(() => {});
       return () => emitter.off(webhookId, fn);

@@ -19,7 +19,7 @@ const CSP = [
 ].join('; ');
 
 /** The paths the panel routes itself; anything else unmatched stays a problem+json 404. */
-const PANEL_PATHS = /^\/(webhooks(\/.*)?)?$/;
+const PANEL_PATHS = /^\/((webhooks|admin)(\/.*)?)?$/;
 
 /**
  * Serves the admin panel built by `npm run build:ui`: hashed assets cached for a year, index.html

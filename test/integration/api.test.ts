@@ -243,7 +243,7 @@ test('Run Test answers with the attempt, carrying the key subject or the applica
   expect((await workflow.describe()).status.name).toBe('COMPLETED');
 });
 
-test('the delivery stream pushes each attempt as it happens', async () => {
+test('the delivery stream pushes each attempt as it happens, and deliveries held while paused', async () => {
   const scope = 'stream';
   const { token } = await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] });
   const key = apiClient(stack.api.url, token);
@@ -261,18 +261,32 @@ test('the delivery stream pushes each attempt as it happens', async () => {
       const block = buffer.slice(0, i);
       buffer = buffer.slice(i + 2);
       const data = block.split('\n').find((l) => l.startsWith('data: '));
-      if (data) events.push(JSON.parse(data.slice(6)));
+      const event = block.split('\n').find((l) => l.startsWith('event: '));
+      if (data) events.push({ event: event?.slice(7), ...JSON.parse(data.slice(6)) });
     }
   });
   await new Promise((r) => setTimeout(r, 200));
   const published = await admin.post('/v1/events', personEvent('s-1', { scopes: [scope] }));
   await eventually(async () => events.length >= 1);
-  req.destroy();
   expect(events[0]).toMatchObject({
+    event: 'attempt',
     webhookId: webhook.id,
     eventId: published.body.id,
     outcome: 'succeeded',
     responseStatus: 200,
+  });
+
+  // A held delivery has no attempt; the stream tells of it all the same.
+  expect((await key.post(`/v1/webhooks/${webhook.id}/pause`)).status).toBe(200);
+  const held = await admin.post('/v1/events', personEvent('s-2', { scopes: [scope] }));
+  await eventually(async () => events.length >= 2);
+  req.destroy();
+  expect(events[1]).toMatchObject({
+    event: 'delivery',
+    webhookId: webhook.id,
+    eventId: held.body.id,
+    deliveryStatus: 'held',
+    attemptCount: 0,
   });
 });
 
@@ -302,8 +316,14 @@ test('deliveries list newest first, filter by status, and paginate by cursor', a
     async () =>
       (await key.get(`/v1/webhooks/${webhook.id}/deliveries?status=succeeded`)).body.data.length === 5,
   );
-  // Each links to the workflow that owns it, once one does.
+  // Each links to the workflow that owns it, once one does, and tells its last attempt in short.
   const latest = await key.get(`/v1/webhooks/${webhook.id}/deliveries?limit=1`);
+  expect(latest.body.data[0].lastAttempt).toEqual({
+    outcome: 'succeeded',
+    responseStatus: 200,
+    durationMs: expect.any(Number),
+    startedAt: expect.any(String),
+  });
   expect(latest.body.data[0].workflowUrl).toBe(
     `${stack.config.temporal.uiUrl}/namespaces/default/workflows/delivery%3A${ids[4]}`,
   );

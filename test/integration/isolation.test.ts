@@ -149,6 +149,11 @@ const ROUTES: Record<string, RouteCase> = {
     path: (i) => `${wh(i)}/deliveries`,
     stranger: 404,
   },
+  'GET /v1/webhooks/{id}/stats': {
+    access: 'deliveries:read',
+    path: (i) => `${wh(i)}/stats`,
+    stranger: 404,
+  },
   'GET /v1/webhooks/{id}/deliveries/stream': {
     access: 'deliveries:read',
     path: (i) => `${wh(i)}/deliveries/stream`,
@@ -238,6 +243,11 @@ const ROUTES: Record<string, RouteCase> = {
     stranger: 'publisher',
   },
   'GET /v1/entities/{type}': { access: 'admin', path: () => '/v1/entities/person', stranger: 'admin' },
+  'GET /v1/entities/{type}/{id}': {
+    access: 'admin',
+    path: () => '/v1/entities/person/stranger-2',
+    stranger: 'admin',
+  },
   'GET /v1/event-types': {
     access: 'any',
     path: () => '/v1/event-types',

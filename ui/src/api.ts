@@ -7,15 +7,23 @@ import type * as schema from '../../src/api/schemas';
 type Out<T extends z.ZodType> = z.output<T>;
 
 export type Application = Out<typeof schema.Application>;
+export type Key = Out<typeof schema.Key>;
+export type KeyWithToken = Out<typeof schema.KeyWithToken>;
+export type KeyScope = Key['scopes'][number];
+export const KEY_SCOPES: KeyScope[] = ['webhooks:read', 'webhooks:write', 'deliveries:read', 'sync:run'];
+export type Entity = Out<typeof schema.Entity>;
 /** `secret` only in the answers to create and rotate-secret. */
 export type Webhook = Out<typeof schema.Webhook> & { secret?: string };
 export type WebhookStatus = Webhook['status'];
 export type TestResult = Out<typeof schema.TestResult>;
 export type Sync = Out<typeof schema.Sync>;
+export type Recovery = Out<typeof schema.Recovery>;
 export type Delivery = Out<typeof schema.Delivery>;
 export type DeliveryStatus = Delivery['status'];
 export type Attempt = Out<typeof schema.Attempt>;
 export type DeliveryDetail = Out<typeof schema.DeliveryDetail>;
+export type WebhookStats = Out<typeof schema.WebhookStats>;
+export type StatsWindow = WebhookStats['window'];
 export const DELIVERY_STATUSES: DeliveryStatus[] = [
   'pending',
   'held',
@@ -33,13 +41,27 @@ export interface AttemptNotice {
   attemptNumber: number;
   eventId: string;
   eventType: string;
-  outcome: string;
+  outcome: Attempt['outcome'];
   deliveryStatus: DeliveryStatus;
   responseStatus: number | null;
   startedAt: string;
   durationMs: number;
   workflowUrl: string | null;
 }
+/** One `delivery` server-sent event: a delivery became held, failed or cancelled. */
+export interface DeliveryStateNotice {
+  webhookId: string;
+  deliveryId: string;
+  eventId: string;
+  eventType: string;
+  deliveryStatus: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: string | null;
+  createdAt: string;
+}
+export type DeliveryNotice =
+  | { event: 'attempt'; data: AttemptNotice }
+  | { event: 'delivery'; data: DeliveryStateNotice };
 export interface List<T> {
   data: T[];
   nextCursor: string | null;
@@ -133,6 +155,17 @@ export const api = {
     }
   },
   applications: () => call<List<Application>>('GET', '/v1/applications?limit=100'),
+  application: (id: string) => call<Application>('GET', `/v1/applications/${enc(id)}`),
+  createApplication: (body: Record<string, unknown>) => call<Application>('POST', '/v1/applications', body),
+  updateApplication: (id: string, body: Record<string, unknown>) =>
+    call<Application>('PATCH', `/v1/applications/${enc(id)}`, body),
+  keys: (appId: string) => call<List<Key>>('GET', `/v1/applications/${enc(appId)}/keys?limit=100`),
+  createKey: (appId: string, body: Record<string, unknown>) =>
+    call<KeyWithToken>('POST', `/v1/applications/${enc(appId)}/keys`, body),
+  revokeKey: (appId: string, keyId: string) =>
+    call<void>('DELETE', `/v1/applications/${enc(appId)}/keys/${enc(keyId)}`),
+  entity: (type: string, id: string) => call<Entity>('GET', `/v1/entities/${enc(type)}/${enc(id)}`),
+  entities: (type: string) => call<List<Entity>>('GET', `/v1/entities/${enc(type)}?limit=100`),
   eventTypes: () => call<{ data: { type: string }[] }>('GET', '/v1/event-types'),
   webhooks: (applicationId?: string) =>
     call<List<Webhook>>('GET', `/v1/webhooks${q({ applicationId, limit: 100 })}`),
@@ -151,20 +184,29 @@ export const api = {
   sync: (id: string) => call<Sync>('GET', `/v1/syncs/${enc(id)}`),
   syncAction: (id: string, action: 'pause' | 'resume' | 'cancel') =>
     call<Sync>('POST', `/v1/syncs/${enc(id)}/${action}`),
+  startRecovery: (id: string, since: string) =>
+    call<Recovery>('POST', `/v1/webhooks/${enc(id)}/recover`, { since }),
+  latestRecovery: async (id: string) =>
+    (await call<List<Recovery>>('GET', `/v1/webhooks/${enc(id)}/recoveries?limit=1`)).data[0],
+  recovery: (id: string) => call<Recovery>('GET', `/v1/recoveries/${enc(id)}`),
+  recoveryAction: (id: string, action: 'pause' | 'resume' | 'cancel') =>
+    call<Recovery>('POST', `/v1/recoveries/${enc(id)}/${action}`),
   deliveries: (webhookId: string, status?: string) =>
     call<List<Delivery>>('GET', `/v1/webhooks/${enc(webhookId)}/deliveries${q({ status, limit: 50 })}`),
+  stats: (webhookId: string, window: StatsWindow) =>
+    call<WebhookStats>('GET', `/v1/webhooks/${enc(webhookId)}/stats${q({ window })}`),
   delivery: (id: string) => call<DeliveryDetail>('GET', `/v1/deliveries/${enc(id)}`),
   redeliver: (id: string) => call<Delivery>('POST', `/v1/deliveries/${enc(id)}/redeliver`),
 };
 
 /**
- * Follows the webhook's delivery stream until `signal` aborts, calling `onAttempt` per attempt.
+ * Follows the webhook's delivery stream until `signal` aborts, calling `onNotice` per event.
  * EventSource cannot send the token in a header, so this reads the text/event-stream with fetch.
  * Resolves when the server ends the stream; rejects on an HTTP or network error.
  */
-export async function streamAttempts(
+export async function streamDeliveries(
   webhookId: string,
-  onAttempt: (n: AttemptNotice) => void,
+  onNotice: (n: DeliveryNotice) => void,
   onOpen: () => void,
   signal: AbortSignal,
 ): Promise<void> {
@@ -196,9 +238,9 @@ export async function streamAttempts(
         if (line.startsWith('event:')) event = line.slice(6).trim();
         else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
       }
-      if (event !== 'attempt' || data.length === 0) continue;
+      if ((event !== 'attempt' && event !== 'delivery') || data.length === 0) continue;
       try {
-        onAttempt(JSON.parse(data.join('\n')) as AttemptNotice);
+        onNotice({ event, data: JSON.parse(data.join('\n')) } as DeliveryNotice);
       } catch {
         // A malformed event is skipped; the next list refresh shows the truth.
       }

@@ -2,45 +2,84 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   ApiError,
-  type AttemptNotice,
   api,
   DELIVERY_STATUSES,
   type Delivery,
   type DeliveryDetail,
-  streamAttempts,
+  type DeliveryNotice,
+  streamDeliveries,
 } from './api';
 import { Badge, ErrorText, Link, pretty, Section, time, useAction } from './ui';
 
 const SHOWN = 50;
 
-/** Puts one streamed attempt into the list: updates its delivery or adds it on top. */
-function merge(rows: Delivery[], n: AttemptNotice, filter: string): Delivery[] {
-  const i = rows.findIndex((r) => r.id === n.deliveryId);
-  if (i >= 0) {
-    const row = { ...rows[i], status: n.deliveryStatus, attemptCount: n.attemptNumber };
-    return rows.map((r, j) => (j === i ? row : r));
+/** What one streamed notice says of its delivery. */
+function noticeFields(n: DeliveryNotice): Partial<Delivery> & Pick<Delivery, 'status' | 'attemptCount'> {
+  if (n.event === 'delivery') {
+    const { deliveryStatus, attemptCount, nextAttemptAt } = n.data;
+    return { status: deliveryStatus, attemptCount, nextAttemptAt };
   }
-  if (filter && filter !== n.deliveryStatus) return rows;
+  const { deliveryStatus, attemptNumber, outcome, responseStatus, durationMs, startedAt } = n.data;
+  return {
+    status: deliveryStatus,
+    attemptCount: attemptNumber,
+    lastAttempt: { outcome, responseStatus, durationMs, startedAt },
+  };
+}
+
+/** Puts one streamed notice into the list: updates its delivery or adds it on top. */
+function merge(rows: Delivery[], n: DeliveryNotice, filter: string): Delivery[] {
+  const fields = noticeFields(n);
+  const i = rows.findIndex((r) => r.id === n.data.deliveryId);
+  if (i >= 0) return rows.map((r, j) => (j === i ? { ...r, ...fields } : r));
+  if (filter && filter !== fields.status) return rows;
+  const at = n.event === 'attempt' ? n.data.startedAt : n.data.createdAt;
   const row: Delivery = {
-    id: n.deliveryId,
-    webhookId: n.webhookId,
-    eventId: n.eventId,
-    eventType: n.eventType,
-    status: n.deliveryStatus,
-    attemptCount: n.attemptNumber,
+    id: n.data.deliveryId,
+    webhookId: n.data.webhookId,
+    eventId: n.data.eventId,
+    eventType: n.data.eventType,
     nextAttemptAt: null,
     failureReason: null,
-    createdAt: n.startedAt,
-    updatedAt: n.startedAt,
-    workflowUrl: n.workflowUrl,
+    createdAt: at,
+    updatedAt: at,
+    workflowUrl: n.event === 'attempt' ? n.data.workflowUrl : null,
+    lastAttempt: null,
+    ...fields,
   };
   return [row, ...rows].slice(0, SHOWN);
 }
 
-export function DeliveryLog({ webhookId, selected }: { webhookId: string; selected?: string }) {
+/** The row's summary: the last answer, its time, the attempts and when the next one is due. */
+function lastAttemptText(d: Delivery): string {
+  const parts: string[] = [];
+  if (d.lastAttempt) {
+    parts.push(
+      d.lastAttempt.responseStatus === null
+        ? `no answer (${d.lastAttempt.outcome})`
+        : `HTTP ${d.lastAttempt.responseStatus}`,
+      `${d.lastAttempt.durationMs} ms`,
+    );
+  }
+  parts.push(`${d.attemptCount} ${d.attemptCount === 1 ? 'attempt' : 'attempts'}`);
+  if (d.status === 'retrying' && d.nextAttemptAt) parts.push(`next ${time(d.nextAttemptAt)}`);
+  return parts.join(' · ');
+}
+
+/** `onNotice` hears every streamed change (the charts and the webhook's status reload on it). */
+export function DeliveryLog(props: {
+  webhookId: string;
+  selected?: string;
+  onNotice?: (n: DeliveryNotice) => void;
+}) {
+  const { webhookId, selected } = props;
+  // The stream outlives renders: it calls whichever onNotice the page gave last.
+  const notify = useRef(props.onNotice);
+  notify.current = props.onNotice;
   const [filter, setFilter] = useState('');
   const [rows, setRows] = useState<Delivery[] | null>(null);
-  const [attempts, setAttempts] = useState<Record<string, AttemptNotice>>({});
+  // Per delivery, its latest notice: the open delivery reloads when it changes.
+  const [versions, setVersions] = useState<Record<string, string>>({});
   const [live, setLive] = useState<'connecting' | 'live' | 'offline'>('connecting');
   const [error, setError] = useState<unknown>(null);
 
@@ -57,8 +96,10 @@ export function DeliveryLog({ webhookId, selected }: { webhookId: string; select
         if (!stop.signal.aborted) setError(err);
       }
     };
-    const onAttempt = (n: AttemptNotice) => {
-      setAttempts((a) => ({ ...a, [n.deliveryId]: n }));
+    const onNotice = (n: DeliveryNotice) => {
+      const version = n.event === 'attempt' ? n.data.attemptId : n.data.deliveryStatus;
+      setVersions((v) => ({ ...v, [n.data.deliveryId]: version }));
+      notify.current?.(n);
       setRows((r) => merge(r ?? [], n, filter));
       // The list call brings what an event lacks (the workflow link) and the filter's exact view.
       clearTimeout(refreshTimer);
@@ -72,7 +113,7 @@ export function DeliveryLog({ webhookId, selected }: { webhookId: string; select
             setLive('live');
             refresh();
           };
-          await streamAttempts(webhookId, onAttempt, onOpen, stop.signal);
+          await streamDeliveries(webhookId, onNotice, onOpen, stop.signal);
         } catch (err) {
           if (stop.signal.aborted) return;
           if (err instanceof ApiError && [401, 403, 404].includes(err.status)) {
@@ -116,32 +157,24 @@ export function DeliveryLog({ webhookId, selected }: { webhookId: string; select
         )}
         {rows && rows.length > 0 && (
           <ul class="log" aria-label="Deliveries, newest first">
-            {rows.map((d) => {
-              const last = attempts[d.id];
-              return (
-                <li key={d.id}>
-                  <Link
-                    href={`/webhooks/${webhookId}/deliveries/${d.id}`}
-                    class="logrow"
-                    aria-current={d.id === selected ? 'true' : undefined}
-                  >
-                    <Badge status={d.status} />
-                    <span class="mono event">{d.eventType}</span>
-                    <span class="small muted">{time(d.createdAt)}</span>
-                    <span class="small">
-                      {last ? `${last.responseStatus ?? last.outcome} · ${last.durationMs} ms · ` : ''}
-                      {d.attemptCount} {d.attemptCount === 1 ? 'attempt' : 'attempts'}
-                    </span>
-                  </Link>
-                </li>
-              );
-            })}
+            {rows.map((d) => (
+              <li key={d.id}>
+                <Link
+                  href={`/webhooks/${webhookId}/deliveries/${d.id}`}
+                  class="logrow"
+                  aria-current={d.id === selected ? 'true' : undefined}
+                >
+                  <Badge status={d.status} />
+                  <span class="mono event">{d.eventType}</span>
+                  <span class="small muted">{time(d.createdAt)}</span>
+                  <span class="small">{lastAttemptText(d)}</span>
+                </Link>
+              </li>
+            ))}
           </ul>
         )}
       </Section>
-      {selected && (
-        <DeliveryView id={selected} webhookId={webhookId} version={attempts[selected]?.attemptId} />
-      )}
+      {selected && <DeliveryView id={selected} webhookId={webhookId} version={versions[selected]} />}
     </div>
   );
 }
@@ -223,48 +256,51 @@ function DeliveryView({ id, webhookId, version }: { id: string; webhookId: strin
           </h3>
           {d.attempts.length === 0 && <p class="muted">No attempt yet.</p>}
           <ol class="attempts">
-            {[...d.attempts].reverse().map((a) => (
+            {[...d.attempts].reverse().map((a, i) => (
               <li key={a.id} class="attempt">
-                <h4>
-                  #{a.attemptNumber} <Badge status={a.outcome} /> {a.response ? a.response.status : ''}{' '}
-                  <span class="small muted">
-                    {time(a.startedAt)} · {a.durationMs} ms
-                  </span>
-                </h4>
-                <div class="grid2">
-                  <div>
-                    <h5>Request</h5>
-                    <p class="mono small wrap">
-                      {a.request.method} {a.request.url}
-                    </p>
-                    <Headers
-                      headers={a.request.headers}
-                      label={`Request headers of attempt ${a.attemptNumber}`}
-                    />
-                    <pre>{pretty(a.request.body)}</pre>
-                  </div>
-                  <div>
-                    <h5>Response</h5>
-                    {a.response ? (
-                      <>
-                        <p class="mono small">{a.response.status}</p>
-                        <Headers
-                          headers={a.response.headers}
-                          label={`Response headers of attempt ${a.attemptNumber}`}
-                        />
-                        <pre>
-                          {a.response.bodyEncoding === 'base64'
-                            ? `(not UTF-8; base64) ${a.response.body}`
-                            : pretty(a.response.body) || '(empty)'}
-                        </pre>
-                      </>
-                    ) : (
-                      <p class="error">
-                        {a.error ? `${a.error.kind}: ${a.error.message}` : 'No response recorded.'}
+                {/* The latest attempt is open; earlier ones open to their request and response. */}
+                <details open={i === 0}>
+                  <summary>
+                    #{a.attemptNumber} <Badge status={a.outcome} /> {a.response ? a.response.status : ''}{' '}
+                    <span class="small muted">
+                      {time(a.startedAt)} · {a.durationMs} ms
+                    </span>
+                  </summary>
+                  <div class="grid2">
+                    <div>
+                      <h5>Request</h5>
+                      <p class="mono small wrap">
+                        {a.request.method} {a.request.url}
                       </p>
-                    )}
+                      <Headers
+                        headers={a.request.headers}
+                        label={`Request headers of attempt ${a.attemptNumber}`}
+                      />
+                      <pre>{pretty(a.request.body)}</pre>
+                    </div>
+                    <div>
+                      <h5>Response</h5>
+                      {a.response ? (
+                        <>
+                          <p class="mono small">{a.response.status}</p>
+                          <Headers
+                            headers={a.response.headers}
+                            label={`Response headers of attempt ${a.attemptNumber}`}
+                          />
+                          <pre>
+                            {a.response.bodyEncoding === 'base64'
+                              ? `(not UTF-8; base64) ${a.response.body}`
+                              : pretty(a.response.body) || '(empty)'}
+                          </pre>
+                        </>
+                      ) : (
+                        <p class="error">
+                          {a.error ? `${a.error.kind}: ${a.error.message}` : 'No response recorded.'}
+                        </p>
+                      )}
+                    </div>
                   </div>
-                </div>
+                </details>
               </li>
             ))}
           </ol>

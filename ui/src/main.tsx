@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { ApplicationPage, ApplicationsPage, EntitiesPage } from './admin';
 import { type Application, api, session } from './api';
 import './styles.css';
 import { ErrorText, Link, navigate, useAction, usePath } from './ui';
@@ -9,6 +10,10 @@ import { WebhookForm, WebhookList } from './webhooks';
 type Who = 'admin' | 'key';
 const WHO_KEY = 'herald.who';
 const APP_KEY = 'herald.app';
+const ADMIN_PAGES = [
+  { href: '/admin/applications', label: 'Applications' },
+  { href: '/admin/entities', label: 'Entities' },
+];
 
 function SignIn({ onSignedIn }: { onSignedIn: (who: Who) => void }) {
   const [token, setToken] = useState('');
@@ -48,8 +53,11 @@ function SignIn({ onSignedIn }: { onSignedIn: (who: Who) => void }) {
   );
 }
 
-/** Admins act on one application at a time; keys see their own only. */
-function AppPicker(props: { appId: string; onPick: (id: string, byUser: boolean) => void }) {
+/**
+ * Admins act on one application at a time; keys see their own only. The list is read again on
+ * every page, so an application created on the admin pages is there to pick.
+ */
+function AppPicker(props: { appId: string; path: string; onPick: (id: string, byUser: boolean) => void }) {
   const [apps, setApps] = useState<Application[] | null>(null);
   const { run, error } = useAction();
   useEffect(() => {
@@ -58,11 +66,15 @@ function AppPicker(props: { appId: string; onPick: (id: string, byUser: boolean)
       setApps(list);
       if (list.length > 0 && !list.some((a) => a.id === props.appId)) props.onPick(list[0].id, false);
     });
-  }, []);
+  }, [props.path]);
   if (error) return <ErrorText error={error} />;
   if (!apps) return null;
   if (apps.length === 0)
-    return <p class="hint">No applications yet: create one with POST /v1/applications.</p>;
+    return (
+      <p class="hint">
+        No applications yet: <Link href="/admin/applications">create one</Link>.
+      </p>
+    );
   return (
     <div class="picker">
       <label for="app-picker">Application</label>
@@ -134,7 +146,14 @@ function App() {
     </>
   );
   const match = /^\/webhooks\/([^/]+)(?:\/(edit|deliveries\/([^/]+)))?\/?$/.exec(path);
-  if (path === '/' || path === '/webhooks') {
+  const appMatch = /^\/admin\/applications\/([^/]+)$/.exec(path);
+  if (who === 'admin' && path === '/admin/applications') {
+    content = <ApplicationsPage />;
+  } else if (who === 'admin' && appMatch) {
+    content = <ApplicationPage id={decodeURIComponent(appMatch[1])} />;
+  } else if (who === 'admin' && path === '/admin/entities') {
+    content = <EntitiesPage />;
+  } else if (path === '/' || path === '/webhooks') {
     content = <WebhookList appId={who === 'admin' ? appId : undefined} admin={who === 'admin'} />;
   } else if (path === '/webhooks/new') {
     content = <WebhookForm appId={who === 'admin' ? appId : undefined} />;
@@ -158,7 +177,20 @@ function App() {
         <Link href="/" class="brand">
           Herald
         </Link>
-        {who === 'admin' && <AppPicker appId={appId} onPick={pickApp} />}
+        {who === 'admin' && (
+          <nav aria-label="Admin" class="row">
+            {ADMIN_PAGES.map((p) => (
+              <Link
+                key={p.href}
+                href={p.href}
+                aria-current={path === p.href || path.startsWith(`${p.href}/`) ? 'page' : undefined}
+              >
+                {p.label}
+              </Link>
+            ))}
+          </nav>
+        )}
+        {who === 'admin' && <AppPicker appId={appId} path={path} onPick={pickApp} />}
         <span class="who">{who === 'admin' ? 'Admin' : 'Application key'}</span>
         <button type="button" onClick={() => signOut()}>
           Sign out

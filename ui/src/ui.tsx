@@ -1,4 +1,5 @@
-// Small shared pieces: the router, status badges, error messages, copy buttons and formatting.
+// Small shared pieces: the router, status badges, error messages, copy buttons, following a
+// workflow's progress and formatting.
 import type { AnchorHTMLAttributes, ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api';
@@ -97,6 +98,59 @@ export function useAction() {
   return { run, busy, error, setError };
 }
 
+/**
+ * Re-reads `item` every 500 ms while it is `live` (after a failed read, 500 ms later again) and
+ * hands each answer to `show`, which stores it: a new item schedules the next read.
+ */
+export function useFollow<T>(
+  item: T | null,
+  live: boolean,
+  reread: () => Promise<T>,
+  show: (next: T) => void,
+) {
+  const [failures, setFailures] = useState(0);
+  useEffect(() => {
+    if (!item || !live) return;
+    let stopped = false;
+    const timer = setTimeout(async () => {
+      try {
+        const next = await reread();
+        if (!stopped) show(next);
+      } catch {
+        if (!stopped) setFailures((n) => n + 1);
+      }
+    }, 500);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [item, live, failures]);
+}
+
+/** Pause or resume, and cancel, of a sync or a recovery while it is active. */
+export function WorkflowControls(props: {
+  noun: string;
+  paused: boolean;
+  onSignal: (what: 'pause' | 'resume' | 'cancel') => void;
+}) {
+  return (
+    <div class="row">
+      {props.paused ? (
+        <button type="button" onClick={() => props.onSignal('resume')}>
+          Resume {props.noun}
+        </button>
+      ) : (
+        <button type="button" onClick={() => props.onSignal('pause')}>
+          Pause {props.noun}
+        </button>
+      )}
+      <button type="button" class="danger" onClick={() => props.onSignal('cancel')}>
+        Cancel {props.noun}
+      </button>
+    </div>
+  );
+}
+
 export function CopyButton({ text, label }: { text: string; label: string }) {
   const [copied, setCopied] = useState(false);
   const copy = async () => {
@@ -126,26 +180,26 @@ export function CopyButton({ text, label }: { text: string; label: string }) {
   );
 }
 
-/** A signing secret, shown once after create or rotate. */
-export function SecretNotice({ secret, onDismiss }: { secret: string; onDismiss: () => void }) {
+/** A secret shown once (a signing secret after create or rotate, a key's token), with a copy button. */
+export function SecretNotice(props: { name: string; secret: string; onDismiss: () => void }) {
   const ref = useRef<HTMLInputElement>(null);
   useEffect(() => ref.current?.focus(), []);
   return (
     <section class="notice" aria-labelledby="secret-title">
-      <h2 id="secret-title">Signing secret</h2>
+      <h2 id="secret-title">{props.name}</h2>
       <p>Copy it now: Herald does not show it again.</p>
       <div class="row">
         <input
           ref={ref}
           readOnly
-          value={secret}
-          aria-label="Signing secret"
+          value={props.secret}
+          aria-label={props.name}
           class="mono grow"
           onFocus={(e) => e.currentTarget.select()}
         />
-        <CopyButton text={secret} label="Copy signing secret" />
+        <CopyButton text={props.secret} label={`Copy ${props.name.toLowerCase()}`} />
       </div>
-      <button type="button" class="link" onClick={onDismiss}>
+      <button type="button" class="link" onClick={props.onDismiss}>
         I have stored it
       </button>
     </section>

@@ -1,8 +1,22 @@
-// One webhook: its actions (pause, resume, Run Test, rotate, edit, delete), Sync Data and the log.
+// One webhook: its actions (pause, resume, Run Test, rotate, edit, delete), Sync Data, recovery,
+// the charts and the log.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Sync, type TestResult, type Webhook } from './api';
+import { api, type DeliveryNotice, type Sync, type TestResult, type Webhook } from './api';
 import { DeliveryLog } from './deliveries';
-import { Badge, ErrorText, Link, navigate, pretty, SecretNotice, Section, useAction } from './ui';
+import { RecoveryPanel } from './recovery';
+import { StatsPanel } from './stats';
+import {
+  Badge,
+  ErrorText,
+  Link,
+  navigate,
+  pretty,
+  SecretNotice,
+  Section,
+  useAction,
+  useFollow,
+  WorkflowControls,
+} from './ui';
 
 // A secret returned by create travels to the webhook page in memory, never through history or storage.
 let stashed: { id: string; secret: string } | null = null;
@@ -25,6 +39,8 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
   const runTest = useAction();
   const remove = useAction();
   const [failed, setFailed] = useState('');
+  // Counts the log's live notices: the charts redraw after them.
+  const [changes, setChanges] = useState(0);
   const confirmButton = useRef<HTMLButtonElement>(null);
   const deleteButton = useRef<HTMLButtonElement>(null);
 
@@ -34,6 +50,14 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
   useEffect(() => {
     if (confirming) confirmButton.current?.focus();
   }, [confirming]);
+
+  const onNotice = (n: DeliveryNotice) => {
+    setChanges((c) => c + 1);
+    // A delivery that failed for the receiver's fault, or was held after a 410 Gone, may have
+    // disabled the webhook with it.
+    const disabling = n.event === 'delivery' && ['failed', 'held'].includes(n.data.deliveryStatus);
+    if (disabling && hook?.status === 'active') api.webhook(id).then(setHook, () => {});
+  };
 
   const action = (name: string, fn: () => Promise<Webhook>) => async () => {
     setFailed(name);
@@ -61,7 +85,7 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
             {hook.events.length > 0 ? hook.events.join(', ') : 'all'} · sync interval {hook.syncIntervalMs} ms
           </p>
           {hook.disabledReason && <p class="error">Disabled: {hook.disabledReason}</p>}
-          {secret && <SecretNotice secret={secret} onDismiss={() => setSecret('')} />}
+          {secret && <SecretNotice name="Signing secret" secret={secret} onDismiss={() => setSecret('')} />}
 
           <div class="toolbar">
             {hook.status === 'active' ? (
@@ -133,7 +157,9 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
 
           {test && <TestPanel webhookId={id} result={test} />}
           <SyncPanel webhookId={id} />
-          <DeliveryLog webhookId={id} selected={deliveryId} />
+          <RecoveryPanel webhookId={id} />
+          <StatsPanel webhookId={id} version={changes} />
+          <DeliveryLog webhookId={id} selected={deliveryId} onNotice={onNotice} />
         </>
       )}
     </>
@@ -184,23 +210,7 @@ function SyncPanel({ webhookId }: { webhookId: string }) {
       .catch(() => {});
   }, [webhookId]);
 
-  // Poll every 500 ms while the sync can still move (after a failed poll, 500 ms later again).
-  useEffect(() => {
-    if (!sync || !LIVE.includes(sync.status)) return;
-    let stopped = false;
-    const timer = setTimeout(async () => {
-      try {
-        const next = await api.sync(sync.id);
-        if (!stopped) show(next);
-      } catch {
-        if (!stopped) setSync({ ...sync });
-      }
-    }, 500);
-    return () => {
-      stopped = true;
-      clearTimeout(timer);
-    };
-  }, [sync]);
+  useFollow(sync, !!sync && LIVE.includes(sync.status), () => api.sync(sync!.id), show);
 
   const begin = async (e: Event) => {
     e.preventDefault();
@@ -213,7 +223,7 @@ function SyncPanel({ webhookId }: { webhookId: string }) {
     );
     if (started) show(started);
   };
-  const signal = (what: 'pause' | 'resume' | 'cancel') => async () => {
+  const signal = async (what: 'pause' | 'resume' | 'cancel') => {
     const next = await control.run(() => api.syncAction(sync!.id, what));
     if (next) show(next);
   };
@@ -270,22 +280,7 @@ function SyncPanel({ webhookId }: { webhookId: string }) {
             total · {rate.toFixed(1)}/s
             {sync.status === 'waiting' && ' · waiting for the webhook to be active'}
           </p>
-          {live && (
-            <div class="row">
-              {sync.status === 'paused' ? (
-                <button type="button" onClick={signal('resume')}>
-                  Resume sync
-                </button>
-              ) : (
-                <button type="button" onClick={signal('pause')}>
-                  Pause sync
-                </button>
-              )}
-              <button type="button" class="danger" onClick={signal('cancel')}>
-                Cancel sync
-              </button>
-            </div>
-          )}
+          {live && <WorkflowControls noun="sync" paused={sync.status === 'paused'} onSignal={signal} />}
           <ErrorText error={control.error} />
         </div>
       )}

@@ -66,7 +66,13 @@ const FIELDS = [
   'syncIntervalMs',
   'headers',
   'status',
+  'maxRequestsPerSecond',
+  'maxInFlight',
+  'ordering',
 ];
+
+/** An optional number field: empty is null (the application's default). */
+const optionalNumber = (text: string) => (text.trim() === '' ? null : Number(text));
 
 /** Create (no `id`; admins pass the application) or edit a webhook. */
 export function WebhookForm({ id, appId }: { id?: string; appId?: string }) {
@@ -82,6 +88,9 @@ export function WebhookForm({ id, appId }: { id?: string; appId?: string }) {
   const [interval, setIntervalMs] = useState('0');
   const [headers, setHeaders] = useState<HeaderRow[]>([]);
   const [status, setStatus] = useState('active');
+  const [rate, setRate] = useState('');
+  const [inFlight, setInFlight] = useState('');
+  const [ordering, setOrdering] = useState('none');
   const load = useAction();
   const save = useAction();
   const form = useRef<HTMLFormElement>(null);
@@ -102,6 +111,9 @@ export function WebhookForm({ id, appId }: { id?: string; appId?: string }) {
       setIntervalMs(String(w.syncIntervalMs));
       setHeaders(Object.entries(w.headers).map(([name, value]) => ({ name, value })));
       setStatus(w.status);
+      setRate(w.maxRequestsPerSecond === null ? '' : String(w.maxRequestsPerSecond));
+      setInFlight(w.maxInFlight === null ? '' : String(w.maxInFlight));
+      setOrdering(w.ordering);
     });
   }, [id]);
 
@@ -135,6 +147,9 @@ export function WebhookForm({ id, appId }: { id?: string; appId?: string }) {
       signature,
       syncIntervalMs: interval.trim() === '' ? 0 : Number(interval),
       headers: Object.fromEntries(headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value])),
+      maxRequestsPerSecond: optionalNumber(rate),
+      maxInFlight: optionalNumber(inFlight),
+      ordering,
     };
     const saved = await save.run(async () => {
       if (id) {
@@ -297,6 +312,60 @@ export function WebhookForm({ id, appId }: { id?: string; appId?: string }) {
               <FieldError id="syncIntervalMs-error" messages={at('syncIntervalMs')} />
             </div>
           </div>
+
+          <fieldset>
+            <legend>Throttle and order</legend>
+            <div class="grid3">
+              <div class="field">
+                <label for="rate">Requests a second at most</label>
+                <input
+                  id="rate"
+                  type="number"
+                  inputMode="decimal"
+                  min={0}
+                  step="any"
+                  placeholder="application default"
+                  value={rate}
+                  onInput={(e) => setRate(e.currentTarget.value)}
+                  {...invalid('maxRequestsPerSecond')}
+                />
+                <FieldError id="maxRequestsPerSecond-error" messages={at('maxRequestsPerSecond')} />
+              </div>
+              <div class="field">
+                <label for="in-flight">Requests at once at most</label>
+                <input
+                  id="in-flight"
+                  type="number"
+                  inputMode="numeric"
+                  min={1}
+                  step={1}
+                  placeholder="application default"
+                  value={inFlight}
+                  onInput={(e) => setInFlight(e.currentTarget.value)}
+                  {...invalid('maxInFlight')}
+                />
+                <FieldError id="maxInFlight-error" messages={at('maxInFlight')} />
+              </div>
+              <div class="field">
+                <label for="ordering">Order</label>
+                <select
+                  id="ordering"
+                  value={ordering}
+                  onChange={(e) => setOrdering(e.currentTarget.value)}
+                  aria-describedby="ordering-hint"
+                  {...invalid('ordering')}
+                >
+                  <option value="none">None (fastest)</option>
+                  <option value="strict">Strict (one at a time, in published order)</option>
+                </select>
+                <FieldError id="ordering-error" messages={at('ordering')} />
+              </div>
+            </div>
+            <p class="hint" id="ordering-hint">
+              Empty limits take the application's defaults. Strict order sends a delivery only after the
+              previous one ended.
+            </p>
+          </fieldset>
 
           {!id && (
             <div class="field">

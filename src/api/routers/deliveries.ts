@@ -5,13 +5,14 @@ import {
   insertRedelivery,
   listDeliveries,
 } from '../../db/queries/delivery-log';
+import { webhookStats } from '../../db/queries/stats';
 import { buildEnvelope } from '../../delivery/envelope';
 import { NotFoundError } from '../../errors';
 import { newId } from '../../ids';
 import { assertOwns } from '../auth';
 import { type ApiContext, workflowUrl } from '../context';
 import { routeDefiner } from '../route';
-import { Delivery, DeliveryDetail, DeliveryListQuery, listOf } from '../schemas';
+import { Delivery, DeliveryDetail, DeliveryListQuery, listOf, StatsQuery, WebhookStats } from '../schemas';
 import { webhookFor } from './webhooks';
 
 export function deliveriesRouter(ctx: ApiContext): Router {
@@ -48,9 +49,28 @@ export function deliveriesRouter(ctx: ApiContext): Router {
   route(
     {
       method: 'get',
+      path: '/v1/webhooks/:id/stats',
+      operationId: 'getWebhookStats',
+      summary: "A webhook's deliveries by outcome and its attempts' latency, per time bucket",
+      tag,
+      access: 'deliveries:read',
+      query: StatsQuery,
+      response: WebhookStats,
+    },
+    async ({ params, query, principal }) => {
+      const webhook = await webhookFor(ctx, principal, params.id);
+      const stats = await webhookStats(ctx.pool, webhook.id, query.window);
+      return { webhookId: webhook.id, window: query.window, ...stats };
+    },
+  );
+
+  route(
+    {
+      method: 'get',
       path: '/v1/webhooks/:id/deliveries/stream',
       operationId: 'streamDeliveries',
-      summary: 'Server-sent events: one `attempt` event per attempt as it happens',
+      summary:
+        'Server-sent events: an `attempt` event per attempt as it happens, a `delivery` event as a delivery becomes held, failed or cancelled',
       tag,
       access: 'deliveries:read',
       responseDescription: 'text/event-stream',
@@ -59,9 +79,13 @@ export function deliveriesRouter(ctx: ApiContext): Router {
       const webhook = await webhookFor(ctx, principal, params.id);
       // Subscribe (and so LISTEN) before answering, so no attempt falls between the two.
       const unsubscribe = await ctx.notifications.subscribe(webhook.id, (notice) => {
-        const { workflowId, ...rest } = notice;
+        if (notice.event === 'delivery') {
+          res.write(`event: delivery\ndata: ${JSON.stringify(notice.data)}\n\n`);
+          return;
+        }
+        const { workflowId, ...rest } = notice.data;
         const data = { ...rest, workflowUrl: workflowId ? workflowUrl(ctx.config, workflowId) : null };
-        res.write(`id: ${notice.attemptId}\nevent: attempt\ndata: ${JSON.stringify(data)}\n\n`);
+        res.write(`id: ${rest.attemptId}\nevent: attempt\ndata: ${JSON.stringify(data)}\n\n`);
       });
       res.writeHead(200, {
         'content-type': 'text/event-stream',

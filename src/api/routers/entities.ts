@@ -97,6 +97,24 @@ export function entitiesRouter(ctx: ApiContext): Router {
   route(
     {
       method: 'get',
+      path: '/v1/entities/:type/:id',
+      operationId: 'getEntity',
+      summary: 'Read an entity: its latest data and scopes',
+      tag,
+      access: 'admin',
+      params: EntityParams,
+      response: Entity,
+    },
+    async ({ params: { type, id } }) => {
+      const entity = await getEntity(ctx.pool, type, id);
+      if (!entity || entity.deletedAt) throw new NotFoundError(`Entity ${type}/${id}`);
+      return entityView(entity);
+    },
+  );
+
+  route(
+    {
+      method: 'get',
       path: '/v1/entities/:type',
       operationId: 'listEntities',
       summary: 'List entities of a type, by id',

@@ -6,7 +6,13 @@ import { page } from './pagination';
 /** Reads for the delivery log: lists, one delivery with its attempts. */
 
 const DELIVERY_COLUMNS = `d.id, d.webhook_id, d.event_id, d.event_type, d.status, d.attempt_count, d.next_attempt_at,
-  d.failure_reason, d.workflow_id, d.created_at, d.updated_at, d.application_id`;
+  d.failure_reason, d.workflow_id, d.created_at, d.updated_at, d.application_id,
+  last.outcome AS last_outcome, last.response_status AS last_response_status, last.duration_ms AS last_duration_ms,
+  last.started_at AS last_started_at`;
+/** A delivery with its latest attempt (one index probe of attempts_delivery per row). */
+const DELIVERIES = `deliveries d LEFT JOIN LATERAL (
+  SELECT a.outcome, a.response_status, a.duration_ms, a.started_at FROM attempts a
+   WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) last ON true`;
 
 function toDelivery(r: Record<string, any>) {
   return {
@@ -23,6 +29,15 @@ function toDelivery(r: Record<string, any>) {
     workflowId: r.workflow_id as string | null,
     createdAt: (r.created_at as Date).toISOString(),
     updatedAt: (r.updated_at as Date).toISOString(),
+    lastAttempt:
+      r.last_outcome === null
+        ? null
+        : {
+            outcome: r.last_outcome as string,
+            responseStatus: r.last_response_status as number | null,
+            durationMs: r.last_duration_ms as number,
+            startedAt: (r.last_started_at as Date).toISOString(),
+          },
   };
 }
 export type DeliveryView = ReturnType<typeof toDelivery>;
@@ -33,7 +48,7 @@ export async function listDeliveries(
   q: { status?: string; limit: number; cursor?: string },
 ) {
   const { rows } = await db.query(
-    `SELECT ${DELIVERY_COLUMNS} FROM deliveries d
+    `SELECT ${DELIVERY_COLUMNS} FROM ${DELIVERIES}
       WHERE d.webhook_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::text IS NULL OR d.id < $3)
       ORDER BY d.id DESC LIMIT $4`,
     [webhookId, q.status ?? null, q.cursor ?? null, q.limit + 1],
@@ -42,13 +57,13 @@ export async function listDeliveries(
 }
 
 export async function getDelivery(db: Pool, id: string): Promise<DeliveryView | undefined> {
-  const { rows } = await db.query(`SELECT ${DELIVERY_COLUMNS} FROM deliveries d WHERE d.id = $1`, [id]);
+  const { rows } = await db.query(`SELECT ${DELIVERY_COLUMNS} FROM ${DELIVERIES} WHERE d.id = $1`, [id]);
   return rows[0] ? toDelivery(rows[0]) : undefined;
 }
 
 export async function getDeliveryWithAttempts(db: Pool, id: string) {
   const { rows } = await db.query(
-    `SELECT ${DELIVERY_COLUMNS}, to_jsonb(e) AS event FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = $1`,
+    `SELECT ${DELIVERY_COLUMNS}, to_jsonb(e) AS event FROM ${DELIVERIES} JOIN events e ON e.id = d.event_id WHERE d.id = $1`,
     [id],
   );
   const r = rows[0];
