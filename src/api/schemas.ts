@@ -38,17 +38,35 @@ const propertyNames = (pattern: RegExp) => ({
   propertyNames: { type: 'string' as const, pattern: pattern.source },
 });
 
-/** Each string of a JSON value, keys included, that PostgreSQL cannot store, by its path. */
-function refuseUnstorable(value: unknown, ctx: z.RefinementCtx, path: (string | number)[] = []): void {
-  if (typeof value === 'string') {
-    if (!storable(value)) ctx.addIssue({ code: 'custom', path, message: UNSTORABLE });
-  } else if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) refuseUnstorable(item, ctx, [...path, i]);
-  } else if (value !== null && typeof value === 'object') {
+/** How deep entity and event data may nest (PostgreSQL's jsonb and the receivers' parsers have limits too). */
+export const JSON_MAX_DEPTH = 64;
+
+/**
+ * Each string of a JSON value, keys included, that PostgreSQL cannot store, by its path; and a
+ * value nested deeper than JSON_MAX_DEPTH. A walk with a stack of its own, not recursion: a body
+ * nested thousands deep would otherwise overflow the call stack (a 500).
+ */
+function refuseUnstorable(root: unknown, ctx: z.RefinementCtx): void {
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const { value, path } = next;
+    if (typeof value === 'string') {
+      if (!storable(value)) ctx.addIssue({ code: 'custom', path, message: UNSTORABLE });
+      continue;
+    }
+    if (value === null || typeof value !== 'object') continue;
+    if (path.length >= JSON_MAX_DEPTH) {
+      ctx.addIssue({ code: 'custom', path, message: `nested deeper than ${JSON_MAX_DEPTH} levels` });
+      continue;
+    }
+    if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) stack.push({ value: item, path: [...path, i] });
+      continue;
+    }
     for (const [key, item] of Object.entries(value)) {
       if (!storable(key))
         ctx.addIssue({ code: 'custom', path: [...path, key], message: `key ${UNSTORABLE}` });
-      refuseUnstorable(item, ctx, [...path, key]);
+      stack.push({ value: item, path: [...path, key] });
     }
   }
 }
@@ -76,7 +94,7 @@ function jsonValueDocument(depth: number): SchemaObject {
   };
 }
 export const JSON_VALUE_DOCUMENT: SchemaObject = {
-  description: `Any JSON value whose strings, keys included, contain no NUL and no unpaired surrogate (the server checks every level; this schema spells out the first ${JSON_VALUE_DOCUMENTED_DEPTH})`,
+  description: `Any JSON value, nested at most ${JSON_MAX_DEPTH} levels, whose strings, keys included, contain no NUL and no unpaired surrogate (the server checks every level; this schema spells out the first ${JSON_VALUE_DOCUMENTED_DEPTH})`,
   ...jsonValueDocument(JSON_VALUE_DOCUMENTED_DEPTH),
 };
 /** Entity and event data (JSONB refuses NUL and unpaired surrogates with an error: the schema refuses them first, by field). */

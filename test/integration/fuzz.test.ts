@@ -87,7 +87,10 @@ interface RawResponse {
 }
 
 beforeAll(async () => {
-  stack = await startStack({ env: { HERALD_RATE_LIMIT_PER_SECOND: '0' } });
+  // Both limits off: the fuzz sends bad tokens by design (ratelimit.test.ts tests the limiter).
+  stack = await startStack({
+    env: { HERALD_RATE_LIMIT_PER_SECOND: '0', HERALD_AUTH_FAILURES_PER_MINUTE: '0' },
+  });
   receiver = await startReceiver();
   doc = (await apiClient(stack.api.url).get('/openapi.json')).body;
   operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
@@ -413,7 +416,7 @@ const INVALID_UTF8 = [
 ];
 
 /** The serialised body, then maybe broken: truncated, invalid UTF-8 spliced in, or padded past the limit. */
-function bodyBytes(value: fc.Arbitrary<unknown>): fc.Arbitrary<Buffer> {
+function bodyBytes(value: fc.Arbitrary<unknown>, op: Operation): fc.Arbitrary<Buffer> {
   return fc
     .tuple(
       value,
@@ -427,7 +430,8 @@ function bodyBytes(value: fc.Arbitrary<unknown>): fc.Arbitrary<Buffer> {
       if (how === 'truncated') return Buffer.from(text.slice(0, Math.min(cut, text.length - 1)));
       if (how === 'invalid-utf8')
         return Buffer.concat([Buffer.from(text.slice(0, cut)), bad, Buffer.from(text.slice(cut))]);
-      if (how === 'oversize') return Buffer.from(JSON.stringify({ pad: 'x'.repeat(300 * 1024), value: v }));
+      if (how === 'oversize')
+        return Buffer.from(JSON.stringify({ pad: 'x'.repeat(oversizeBytes(op)), value: v }));
       return Buffer.from(text);
     });
 }
@@ -447,6 +451,11 @@ function realValue(op: Operation, name: string): string {
     events: fixtures.eventId,
     entities: fixtures.entityId,
   }[resource]!;
+}
+
+/** A body over the route's limit: HERALD_MAX_BATCH_BYTES (5 MiB) for a batch, else HERALD_MAX_PAYLOAD_BYTES (256 KiB). */
+function oversizeBytes(op: Operation): number {
+  return (op.path === '/v1/events/batch' ? 5 * 1024 : 256) * 1024 + 1024;
 }
 
 /** Percent-encodes the UTF-8 bytes; unlike encodeURIComponent it takes lone surrogates too. */
@@ -531,11 +540,11 @@ function requestFor(op: Operation): fc.Arbitrary<RawRequest> {
   const segments = fc.tuple(...op.pathParams.map((p) => pathSegment(op, p)));
   const body = op.body
     ? fc.oneof(
-        { weight: 5, arbitrary: bodyBytes(bodyWithExtras(op.body)) },
-        { weight: 1, arbitrary: bodyBytes(nastyValue) },
+        { weight: 5, arbitrary: bodyBytes(bodyWithExtras(op.body), op) },
+        { weight: 1, arbitrary: bodyBytes(nastyValue, op) },
         { weight: 1, arbitrary: fc.constant(undefined) },
       )
-    : fc.option(bodyBytes(nastyValue), { nil: undefined, freq: 3 });
+    : fc.option(bodyBytes(nastyValue, op), { nil: undefined, freq: 3 });
   return fc
     .record({
       segments,
@@ -611,7 +620,7 @@ test('fixed hostile requests to every route are refused cleanly', async () => {
   const hostile: [string, (op: Operation, path: string) => RawRequest, number?][] = [
     ['malformed JSON', (op, path) => json(op, path, '{"name": "x", '), 400],
     ['a JSON string', (op, path) => json(op, path, '"just a string"'), 400],
-    ['oversize', (op, path) => json(op, path, JSON.stringify({ pad: 'x'.repeat(300 * 1024) })), 413],
+    ['oversize', (op, path) => json(op, path, JSON.stringify({ pad: 'x'.repeat(oversizeBytes(op)) })), 413],
     [
       'invalid UTF-8',
       (op, path) => json(op, path, Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d])),
