@@ -4,7 +4,7 @@ import { HttpError } from '../errors';
 import { uiRouter } from '../ui/serve';
 import type { ApiContext } from './context';
 import { openApiDocument } from './openapi';
-import { errorHandler, methodNotAllowedHandler, notFoundHandler } from './problem';
+import { errorHandler, methodNotAllowedHandler, notFoundHandler, optionsHandler } from './problem';
 import { createRateLimiter } from './rate-limit';
 import type { AppLocals } from './route';
 import { applicationsRouter } from './routers/applications';
@@ -49,6 +49,8 @@ export function createApp(ctx: ApiContext) {
     next();
   });
   app.use(healthRouter(ctx));
+  // The methods of the API's paths are known before any body is read or any router runs.
+  app.use(optionsHandler, methodNotAllowedHandler);
   app.use(requireJson);
   // A batch of events has a limit of its own (each event in it still has the single one).
   app.use('/v1/events/batch', express.json({ limit: ctx.config.maxBatchBytes, strict: true }));
@@ -69,7 +71,6 @@ export function createApp(ctx: ApiContext) {
   });
   app.use('/docs', swaggerUi.serve, swaggerUi.setup(document));
   app.use(uiRouter());
-  app.use(methodNotAllowedHandler);
   app.use(notFoundHandler);
   app.use(errorHandler(ctx.logger));
   return app;

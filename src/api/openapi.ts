@@ -54,11 +54,15 @@ export function registerRoute(config: RouteConfig & { operationId: string }, met
   routes.set(key, { config, ...meta, pattern: pathPattern(meta.expressPath) });
 }
 
-/** The methods a path is declared with (HEAD with GET, as Express answers it), or undefined for an unknown path. */
+/**
+ * The methods a path is declared with (HEAD with GET, as Express answers it), or undefined for an
+ * unknown path. A concrete path comes before a templated one that also matches it, as OpenAPI
+ * matches them: `/v1/events/batch` has POST only, though `/v1/events/{id}` has GET.
+ */
 export function allowedMethods(urlPath: string): string[] | undefined {
-  const methods = [...routes.values()]
-    .filter((r) => r.pattern.test(urlPath))
-    .map((r) => r.config.method.toUpperCase());
+  const matching = [...routes.values()].filter((r) => r.pattern.test(urlPath));
+  const concrete = matching.filter((r) => !r.expressPath.includes(':'));
+  const methods = (concrete.length ? concrete : matching).map((r) => r.config.method.toUpperCase());
   if (methods.length === 0) return undefined;
   return methods.includes('GET') ? [...methods, 'HEAD'] : methods;
 }

@@ -123,7 +123,20 @@ export function clientErrorResponse(err: NodeJS.ErrnoException): string {
   return `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
-/** A path the API has, asked with a method it does not have: 405 naming the ones it has (RFC 9110). */
+/**
+ * OPTIONS on a path the API has: the methods the document gives it. (Express's own answer would
+ * also count a templated path's methods: GET for `/v1/events/batch`, from `/v1/events/{id}`.)
+ */
+export const optionsHandler: RequestHandler = (req, res, next) => {
+  const allowed = req.method === 'OPTIONS' ? allowedMethods(req.path) : undefined;
+  if (!allowed) return next();
+  res.set('allow', allowed.join(', ')).status(204).end();
+};
+
+/**
+ * A path the API has, asked with a method it does not have: 405 naming the ones it has (RFC 9110),
+ * before any router, so that a concrete path's answer is not a templated one's.
+ */
 export const methodNotAllowedHandler: RequestHandler = (req, res, next) => {
   const allowed = allowedMethods(req.path);
   if (!allowed || allowed.includes(req.method)) return next();

@@ -104,7 +104,14 @@ const JsonValue = z
   .openapi({ $ref: '#/components/schemas/JsonValue' } as object);
 const JsonObject = z.record(text(), JsonValue).openapi(propertyNames(NO_NUL));
 
-const name = text().trim().min(1).max(200);
+/** A name: not blank (the document says so by its pattern, which also refuses NUL), trimmed. */
+const NOT_BLANK = /^[^\u0000]*[^\s\u0000][^\u0000]*$/;
+const name = z
+  .string()
+  .regex(NOT_BLANK, 'may not be blank or contain NUL')
+  .refine(storable, UNSTORABLE)
+  .trim()
+  .max(200);
 /** Entity types and ids: short, printable, no dots in types (the dot separates type and action). */
 const entityType = z
   .string()
