@@ -105,6 +105,7 @@ const JsonValue = z
 const JsonObject = z.record(text(), JsonValue).openapi(propertyNames(NO_NUL));
 
 /** A name: not blank (the document says so by its pattern, which also refuses NUL), trimmed. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters this refuses.
 const NOT_BLANK = /^[^\u0000]*[^\s\u0000][^\u0000]*$/;
 const name = z
   .string()
