@@ -188,7 +188,12 @@ export const ApplicationCreate = z
     maxInFlight: MaxInFlight.default(null),
   })
   .strict()
-  .openapi('ApplicationCreate');
+  .openapi('ApplicationCreate', {
+    example: {
+      name: 'Acme Sports Club',
+      access: { entityTypes: ['person', 'membership'], scopes: ['org:acme'] },
+    },
+  });
 export const ApplicationPatch = z
   .object({
     name: name.optional(),
@@ -218,7 +223,9 @@ export const KeyCreate = z
     subject: z.object({ type: entityType, id: entityId }).strict().optional(),
   })
   .strict()
-  .openapi('KeyCreate');
+  .openapi('KeyCreate', {
+    example: { name: 'Acme production', scopes: ['webhooks:read', 'webhooks:write', 'deliveries:read'] },
+  });
 export const Key = z
   .object({
     id: z.string(),
@@ -235,7 +242,9 @@ export const KeyWithToken = Key.extend({ token: z.string() }).openapi('KeyWithTo
 export const PublisherKeyCreate = z
   .object({ name, scopes: z.array(z.enum(PUBLISHER_SCOPES)).min(1) })
   .strict()
-  .openapi('PublisherKeyCreate');
+  .openapi('PublisherKeyCreate', {
+    example: { name: 'membership system', scopes: ['events:publish', 'entities:write'] },
+  });
 export const PublisherKey = z
   .object({
     id: z.string(),
@@ -318,7 +327,9 @@ export const WebhookCreate = z
     ordering: Ordering.default('none'),
   })
   .strict()
-  .openapi('WebhookCreate');
+  .openapi('WebhookCreate', {
+    example: { url: 'https://hooks.example.com/herald', label: 'CRM', events: ['person.*'] },
+  });
 
 export const WebhookPatch = z
   .object({
@@ -381,7 +392,14 @@ export const EventPublish = z
     scopes: scopeList.optional(),
   })
   .strict()
-  .openapi('EventPublish');
+  .openapi('EventPublish', {
+    example: {
+      type: 'person.updated',
+      entity: { type: 'person', id: 'p-1042' },
+      data: { name: 'Ada Lovelace', email: 'ada@example.org' },
+      scopes: ['org:acme'],
+    },
+  });
 
 export const DeliveryRefSchema = z.object({
   id: z.string(),
@@ -404,7 +422,19 @@ export const EventBatch = z
       .openapi({ description: `1 to ${MAX_BATCH_EVENTS} events, published in this order` }),
   })
   .strict()
-  .openapi('EventBatch');
+  .openapi('EventBatch', {
+    example: {
+      events: [
+        {
+          type: 'person.created',
+          entity: { type: 'person', id: 'p-1043' },
+          data: { name: 'Grace Hopper' },
+          scopes: ['org:acme'],
+        },
+        { type: 'person.deleted', entity: { type: 'person', id: 'p-0999' } },
+      ],
+    },
+  });
 
 export const EventBatchAccepted = z
   .object({
@@ -539,7 +569,9 @@ export const TestResult = z
 export const EntityPut = z
   .object({ data: JsonObject, scopes: scopeList.default([]) })
   .strict()
-  .openapi('EntityPut');
+  .openapi('EntityPut', {
+    example: { data: { name: 'Ada Lovelace', email: 'ada@example.org' }, scopes: ['org:acme'] },
+  });
 export const Entity = z
   .object({
     type: z.string(),
@@ -569,7 +601,7 @@ export const Health = z.object({ status: z.string(), checks: z.record(z.string()
 export const SyncStart = z
   .object({ entityTypes: z.array(entityType).min(1).max(100).optional() })
   .strict()
-  .openapi('SyncStart');
+  .openapi('SyncStart', { example: { entityTypes: ['person'] } });
 export const Sync = z
   .object({
     id: z.string(),
@@ -604,7 +636,7 @@ export const RecoveryStart = z
       .openapi({ description: 'Which deliveries to redeliver (default: the failed ones)' }),
   })
   .strict()
-  .openapi('RecoveryStart');
+  .openapi('RecoveryStart', { example: { since: '2026-11-30T00:00:00Z', status: ['failed'] } });
 export const Recovery = z
   .object({
     id: z.string(),
