@@ -8,6 +8,7 @@ import { standardSignature } from '../../src/delivery/signing';
 import { newId } from '../../src/ids';
 import { createSecretCipher, generateEncryptionKey, keyId } from '../../src/secret-cipher';
 import { type ApiClient, apiClient } from '../support/client';
+import { startDebianPostgres } from '../support/debian-postgres';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
 import { type Receiver, startReceiver } from '../support/receiver';
 import { type Stack, startStack } from '../support/stack';
@@ -25,8 +26,9 @@ let admin: ApiClient;
 const webhooks = new Map<string, { path: string; secrets: string[] }>();
 
 /**
- * Every row of every table of the database, as text: what a `pg_dump --data-only` holds. (The
- * embedded PostgreSQL ships no pg_dump, and a system pg_dump older than the server refuses it.)
+ * Every row of every table of the database, as text: what a `pg_dump --data-only` holds, for the
+ * shared embedded PostgreSQL, which ships no pg_dump (and a system pg_dump older than the server
+ * refuses it). The last test dumps with pg_dump itself, on a PostgreSQL 15 of its own.
  */
 async function dumpDatabase(databaseUrl: string): Promise<string> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -174,5 +176,43 @@ test('rotate-encryption-key re-encrypts every secret under the new key, and deli
     // Every secret the webhook has (the current one, and a rotated-out one in its grace period) verifies.
     for (const secret of webhook.secrets) expect(verifiedBy(request, secret)).toBe(true);
     expect(String(request.headers['webhook-signature']).split(' ')).toHaveLength(webhook.secrets.length);
+  }
+});
+
+test('pg_dump of a database with webhooks holds no signing secret', async () => {
+  const pg15 = await startDebianPostgres();
+  const cipher = createSecretCipher([Buffer.from(oldKey, 'base64')]);
+  const migrating = new pg.Pool({ connectionString: pg15.url, max: 1 });
+  let own: Stack | undefined;
+  try {
+    await migrate(migrating, cipher);
+    own = await startStack({ databaseUrl: pg15.url, env: { HERALD_ENCRYPTION_KEY: oldKey } });
+    const ownAdmin = apiClient(own.api.url, own.adminToken);
+    const { token } = await appWithKey(ownAdmin, { entityTypes: ['*'], scopes: ['*'] }, ['webhooks:write']);
+    const customer = apiClient(own.api.url, token);
+    const generated = await createWebhook(customer, { url: receiver.url('/dumped') });
+    const chosen = await createWebhook(customer, {
+      url: receiver.url('/dumped-own'),
+      secret: 'a-key-the-customer-chose-for-the-dump',
+    });
+    const rotation = await customer.post(`/v1/webhooks/${generated.id}/rotate-secret`);
+    expect(rotation.status).toBe(200);
+    const secrets = [generated.secret, chosen.secret, rotation.body.secret];
+
+    const dump = pg15.dump();
+    expect(dump).toContain(generated.id); // the dump does hold the webhooks
+    expect(dump).toContain(receiver.url('/dumped-own'));
+    // The secret column is in it, as ciphertext: a plaintext secret would be found.
+    const stored = await own.pool.query('SELECT secret FROM webhooks WHERE id = $1', [chosen.id]);
+    expect(dump).toContain(stored.rows[0].secret);
+    for (const secret of secrets) {
+      expect(dump).not.toContain(secret);
+      expect(dump).not.toContain(secret.replace(/^whsec_/, ''));
+    }
+    console.log(`pg_dump: ${secrets.length} secrets, none in a ${dump.length}-character dump`);
+  } finally {
+    await own?.stop();
+    await migrating.end();
+    await pg15.stop();
   }
 });
