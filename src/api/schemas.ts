@@ -461,6 +461,12 @@ export const Event = z
   })
   .openapi('Event');
 
+export const EventListQuery = ListQuery.extend({
+  type: text().min(1).max(200).optional().openapi({ description: 'Only events of this type (exact)' }),
+  entityType: entityType.optional().openapi({ description: 'Only events of this entity type' }),
+  entityId: entityId.optional().openapi({ description: 'Only events of this entity id (with entityType)' }),
+});
+
 export const Attempt = z
   .object({
     id: z.string(),
