@@ -464,7 +464,9 @@ export const Event = z
 export const EventListQuery = ListQuery.extend({
   type: text().min(1).max(200).optional().openapi({ description: 'Only events of this type (exact)' }),
   entityType: entityType.optional().openapi({ description: 'Only events of this entity type' }),
-  entityId: entityId.optional().openapi({ description: 'Only events of this entity id (with entityType)' }),
+  entityId: entityId
+    .optional()
+    .openapi({ description: 'Only events of entities with this id (with entityType: of this entity)' }),
 });
 
 export const Attempt = z

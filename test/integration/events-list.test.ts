@@ -45,7 +45,6 @@ test('lists events newest first with their fan-out, by type and by entity, page 
   expect(created.body.data.map((e: { id: string }) => e.id)).toEqual([ids[1]]);
   const entity = await admin.get('/v1/events?entityType=person&entityId=list-0');
   expect(entity.body.data.map((e: { id: string }) => e.id)).toEqual([ids[0]]);
-  expect((await admin.get('/v1/events?entityId=list-0')).status).toBe(422);
 
   const seen: string[] = [];
   let cursor: string | null = null;

@@ -127,16 +127,13 @@ export function eventsRouter(ctx: ApiContext): Router {
       path: '/v1/events',
       operationId: 'listEvents',
       summary:
-        'The latest events, newest first, each with its deliveries; by type, or by entity (entityType with entityId)',
+        'The latest events, newest first, each with its deliveries; by type, entity type and entity id',
       tag,
       access: 'events:publish',
       query: EventListQuery,
       response: listOf(Event),
-      unprocessable: 'entityId without entityType',
     },
     async ({ query }) => {
-      if (query.entityId !== undefined && query.entityType === undefined)
-        throw new UnprocessableError([{ path: 'query.entityType', message: 'required with entityId' }]);
       const { data, nextCursor } = await listEvents(
         ctx.pool,
         { type: query.type, entityType: query.entityType, entityId: query.entityId },
