@@ -461,6 +461,14 @@ export const Event = z
   })
   .openapi('Event');
 
+export const EventListQuery = ListQuery.extend({
+  type: text().min(1).max(200).optional().openapi({ description: 'Only events of this type (exact)' }),
+  entityType: entityType.optional().openapi({ description: 'Only events of this entity type' }),
+  entityId: entityId
+    .optional()
+    .openapi({ description: 'Only events of entities with this id (with entityType: of this entity)' }),
+});
+
 export const Attempt = z
   .object({
     id: z.string(),

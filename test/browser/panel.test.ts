@@ -420,6 +420,104 @@ test('the entity browser finds an entity by type and id, or lists a type', async
   expect(await found.getByRole('listitem').count()).toBe(100);
 });
 
+test('a publisher key created on the panel publishes; the Events page shows its events and fan-out, by type and entity; revoke', async () => {
+  // Another application's webhook, so this application's pages stay as the other steps left them.
+  const other = await admin.post('/v1/applications', {
+    name: 'Bookings',
+    access: { entityTypes: ['*'], scopes: ['*'] },
+  });
+  const hook = await admin.post('/v1/webhooks', {
+    applicationId: other.body.id,
+    url: receiver.url('/events-page'),
+    events: ['booking.*'],
+  });
+  expect(hook.status).toBe(201);
+
+  const nav = page.getByRole('navigation', { name: 'Admin' });
+  await nav.getByRole('link', { name: 'Publisher keys' }).click();
+  await page.getByRole('heading', { name: 'Publisher keys', level: 1 }).waitFor();
+  await page.getByText('No keys yet.').waitFor();
+  await expectAccessible(page, 'publisher keys, none yet');
+  await page.getByLabel('Key name').fill('host system');
+  expect(await page.getByRole('checkbox', { name: 'events:publish' }).isChecked()).toBe(true);
+  await page.keyboard.press('Enter');
+  const tokenBox = page.getByRole('textbox', { name: 'Publisher key token' });
+  await tokenBox.waitFor();
+  const token = await tokenBox.inputValue();
+  expect(token).toMatch(/^hpk_/);
+  await page.getByRole('button', { name: 'Copy publisher key token' }).waitFor();
+  await page.getByRole('list', { name: 'Publisher keys' }).getByText('host system').waitFor();
+  await expectAccessible(page, 'a publisher key with its token');
+  await page.getByRole('button', { name: 'I have stored it' }).click();
+  expect(await tokenBox.count()).toBe(0);
+
+  const publishWith = async (body: Record<string, unknown>) => {
+    const res = await fetch(`${stack.api.url}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as { id: string } };
+  };
+  const created = await publishWith({
+    type: 'booking.created',
+    entity: { type: 'booking', id: 'b-1' },
+    data: {},
+  });
+  expect(created.status).toBe(202);
+  const updated = await publishWith({
+    type: 'booking.updated',
+    entity: { type: 'booking', id: 'b-1' },
+    data: { room: 'Workshop' },
+  });
+  expect(updated.status).toBe(202);
+
+  await nav.getByRole('link', { name: 'Events' }).click();
+  await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+  const events = page.getByRole('list', { name: 'Events' });
+  const cards = events.locator(':scope > li');
+  // Newest first: the update, then the create, each with its delivery to the webhook.
+  await cards.first().getByRole('heading', { name: 'booking.updated' }).waitFor();
+  await cards.nth(1).getByRole('heading', { name: 'booking.created' }).waitFor();
+  await page
+    .getByRole('list', { name: `Deliveries of ${updated.body.id}` })
+    .getByText(hook.body.id)
+    .waitFor();
+  await expectAccessible(page, 'the latest events');
+  // The sync's seeded entities made more than a page of events.
+  expect(await cards.count()).toBe(20);
+  await page.getByRole('button', { name: 'Load more' }).click();
+  await cards.nth(20).waitFor();
+
+  await page.getByLabel('Type', { exact: true }).fill('booking.created');
+  await page.keyboard.press('Enter');
+  await events.getByRole('heading', { name: 'booking.updated' }).waitFor({ state: 'detached' });
+  await page
+    .getByRole('list', { name: `Deliveries of ${created.body.id}` })
+    .getByText(hook.body.id)
+    .waitFor();
+  expect(await cards.count()).toBe(1);
+
+  await page.getByLabel('Type', { exact: true }).fill('');
+  await page.getByLabel('Entity type').fill('booking');
+  await page.getByLabel('Entity id').fill('b-1');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await events.getByRole('heading', { name: 'booking.updated' }).waitFor();
+  expect(await cards.count()).toBe(2);
+  await expectAccessible(page, 'events of one entity');
+
+  await nav.getByRole('link', { name: 'Publisher keys' }).click();
+  await page.getByRole('button', { name: 'Revoke key host system' }).click();
+  await page.getByRole('button', { name: 'Keep it' }).waitFor();
+  expect(await page.evaluate('document.activeElement.textContent')).toBe('Revoke host system now');
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').getByText('Revoked host system').waitFor();
+  await page.getByText('No keys yet.').waitFor();
+  expect(
+    (await publishWith({ type: 'booking.deleted', entity: { type: 'booking', id: 'b-1' } })).status,
+  ).toBe(401);
+});
+
 test('an application key lands on its own application, without the picker', async () => {
   const key = await admin.post(`/v1/applications/${appId}/keys`, {
     name: 'panel',

@@ -226,6 +226,11 @@ const ROUTES: Record<string, RouteCase> = {
     },
     stranger: 'publisher',
   },
+  'GET /v1/events': {
+    access: 'events:publish',
+    path: () => '/v1/events',
+    stranger: 'publisher',
+  },
   'GET /v1/events/{id}': {
     access: ['events:publish', 'deliveries:read'],
     path: (i) => `/v1/events/${i.eventId}`,

@@ -1,8 +1,20 @@
 // The admin's own pages: applications (create, rename, access), their keys (create with scopes and
-// subject, the token shown once, revoke) and the entity browser.
+// subject, the token shown once, revoke), publisher keys, the latest events and the entity browser.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, type Application, api, type Entity, KEY_SCOPES, type Key, type KeyScope } from './api';
-import { ErrorText, FieldError, Link, navigate, SecretNotice, Section, time, useAction } from './ui';
+import {
+  ApiError,
+  type Application,
+  api,
+  type Entity,
+  type HeraldEvent,
+  KEY_SCOPES,
+  type Key,
+  type KeyScope,
+  PUBLISHER_SCOPES,
+  type PublisherKey,
+  type PublisherScope,
+} from './api';
+import { Badge, ErrorText, FieldError, Link, navigate, SecretNotice, Section, time, useAction } from './ui';
 
 const list = (text: string) =>
   text
@@ -169,51 +181,42 @@ export function ApplicationPage({ id }: { id: string }) {
   );
 }
 
-function KeysPanel({ appId }: { appId: string }) {
-  const [keys, setKeys] = useState<Key[] | null>(null);
-  const [token, setToken] = useState('');
+/** A key as both key lists show it: application keys and publisher keys. */
+interface ListedKey {
+  id: string;
+  name: string;
+  tokenHint: string;
+  scopes: string[];
+  createdAt: string;
+}
+
+/** A list of keys, each revoked after a confirmation; the keyboard follows the confirmation. */
+function KeyList<K extends ListedKey>(props: {
+  keys: K[] | null;
+  label: string;
+  /** What a key has beyond its scopes and time (an application key's subject). */
+  detail?: (k: K) => string;
+  revoke: (k: K) => Promise<void>;
+  /** The field the keyboard goes to after a revoke. */
+  focusAfter: string;
+}) {
   const [confirming, setConfirming] = useState('');
   const [revoked, setRevoked] = useState('');
   const confirmButton = useRef<HTMLButtonElement>(null);
-  const [name, setName] = useState('');
-  const [scopes, setScopes] = useState<KeyScope[]>([...KEY_SCOPES]);
-  const [subjectType, setSubjectType] = useState('');
-  const [subjectId, setSubjectId] = useState('');
-  const load = useAction();
-  const create = useAction();
   const revoke = useAction();
-  const reload = () => load.run(async () => setKeys((await api.keys(appId)).data));
-  useEffect(() => {
-    reload();
-  }, [appId]);
-  // The keyboard follows the confirmation: to its button, and back to Revoke when kept.
+  // To the confirmation's button, and back to Revoke when kept.
   const lastConfirming = useRef('');
   useEffect(() => {
     if (confirming) confirmButton.current?.focus();
     else if (lastConfirming.current) document.getElementById(`revoke-${lastConfirming.current}`)?.focus();
     lastConfirming.current = confirming;
   }, [confirming]);
-
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const body: Record<string, unknown> = { name, scopes };
-    if (subjectType || subjectId) body.subject = { type: subjectType, id: subjectId };
-    setRevoked('');
-    const created = await create.run(() => api.createKey(appId, body));
-    if (!created) return;
-    setToken(created.token);
-    setName('');
-    reload();
-  };
-  const scopeErrors = create.error instanceof ApiError ? create.error.at('body.scopes') : [];
-
+  const { keys } = props;
   return (
-    <Section title="Keys" id="keys-title" class="card">
-      {token && <SecretNotice name="Key token" secret={token} onDismiss={() => setToken('')} />}
-      <ErrorText error={load.error} />
+    <>
       {keys && keys.length === 0 && <p class="muted">No keys yet.</p>}
       {keys && keys.length > 0 && (
-        <ul class="keys" aria-label="Keys">
+        <ul class="keys" aria-label={props.label}>
           {keys.map((k) => (
             <li key={k.id} class="row spread wrap-row">
               <span>
@@ -221,7 +224,7 @@ function KeysPanel({ appId }: { appId: string }) {
                 <span class="small muted">
                   {' '}
                   · {k.scopes.join(', ')}
-                  {k.subject ? ` · subject ${k.subject.type}/${k.subject.id}` : ''} · {time(k.createdAt)}
+                  {props.detail?.(k) ?? ''} · {time(k.createdAt)}
                 </span>
               </span>
               {confirming === k.id ? (
@@ -232,15 +235,14 @@ function KeysPanel({ appId }: { appId: string }) {
                     ref={confirmButton}
                     onClick={async () => {
                       const done = await revoke.run(async () => {
-                        await api.revokeKey(appId, k.id);
+                        await props.revoke(k);
                         return true;
                       });
                       lastConfirming.current = '';
                       setConfirming('');
                       if (!done) return;
                       setRevoked(k.name);
-                      reload();
-                      document.getElementById('key-name')?.focus();
+                      document.getElementById(props.focusAfter)?.focus();
                     }}
                   >
                     Revoke {k.name} now
@@ -253,7 +255,10 @@ function KeysPanel({ appId }: { appId: string }) {
                 <button
                   type="button"
                   id={`revoke-${k.id}`}
-                  onClick={() => setConfirming(k.id)}
+                  onClick={() => {
+                    setRevoked('');
+                    setConfirming(k.id);
+                  }}
                   aria-label={`Revoke key ${k.name}`}
                 >
                   Revoke
@@ -269,6 +274,97 @@ function KeysPanel({ appId }: { appId: string }) {
           Revoked {revoked}: its token no longer works.
         </p>
       )}
+    </>
+  );
+}
+
+/** The scopes of a new key, one checkbox each; their API errors beneath. */
+function ScopeChecks<S extends string>(props: {
+  id: string;
+  all: S[];
+  value: S[];
+  onChange: (scopes: S[]) => void;
+  error: unknown;
+}) {
+  const errors = props.error instanceof ApiError ? props.error.at('body.scopes') : [];
+  return (
+    <fieldset
+      aria-invalid={errors.length > 0 ? true : undefined}
+      aria-describedby={errors.length > 0 ? `${props.id}-error` : undefined}
+    >
+      <legend>Scopes</legend>
+      <div class="checks">
+        {props.all.map((scope) => (
+          <label key={scope} class="check">
+            <input
+              type="checkbox"
+              checked={props.value.includes(scope)}
+              onChange={(e) =>
+                props.onChange(
+                  e.currentTarget.checked ? [...props.value, scope] : props.value.filter((s) => s !== scope),
+                )
+              }
+            />
+            <span class="mono">{scope}</span>
+          </label>
+        ))}
+      </div>
+      <FieldError id={`${props.id}-error`} messages={errors} />
+    </fieldset>
+  );
+}
+
+/** Submit of a key form, and the error no field shows. */
+function FormActions({ label, error }: { label: string; error: unknown }) {
+  return (
+    <div class="actions">
+      <button type="submit" class="primary">
+        {label}
+      </button>
+      {error && !(error instanceof ApiError && error.errors.length > 0) && <ErrorText error={error} />}
+    </div>
+  );
+}
+
+function KeysPanel({ appId }: { appId: string }) {
+  const [keys, setKeys] = useState<Key[] | null>(null);
+  const [token, setToken] = useState('');
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<KeyScope[]>([...KEY_SCOPES]);
+  const [subjectType, setSubjectType] = useState('');
+  const [subjectId, setSubjectId] = useState('');
+  const load = useAction();
+  const create = useAction();
+  const reload = () => load.run(async () => setKeys((await api.keys(appId)).data));
+  useEffect(() => {
+    reload();
+  }, [appId]);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const body: Record<string, unknown> = { name, scopes };
+    if (subjectType || subjectId) body.subject = { type: subjectType, id: subjectId };
+    const created = await create.run(() => api.createKey(appId, body));
+    if (!created) return;
+    setToken(created.token);
+    setName('');
+    reload();
+  };
+
+  return (
+    <Section title="Keys" id="keys-title" class="card">
+      {token && <SecretNotice name="Key token" secret={token} onDismiss={() => setToken('')} />}
+      <ErrorText error={load.error} />
+      <KeyList
+        keys={keys}
+        label="Keys"
+        detail={(k) => (k.subject ? ` · subject ${k.subject.type}/${k.subject.id}` : '')}
+        revoke={async (k) => {
+          await api.revokeKey(appId, k.id);
+          reload();
+        }}
+        focusAfter="key-name"
+      />
 
       <form class="form" onSubmit={submit} noValidate aria-label="New key">
         <h3>New key</h3>
@@ -280,29 +376,13 @@ function KeysPanel({ appId }: { appId: string }) {
           error={create.error}
           path="name"
         />
-        <fieldset
-          aria-invalid={scopeErrors.length > 0 ? true : undefined}
-          aria-describedby={scopeErrors.length > 0 ? 'key-scopes-error' : undefined}
-        >
-          <legend>Scopes</legend>
-          <div class="checks">
-            {KEY_SCOPES.map((scope) => (
-              <label key={scope} class="check">
-                <input
-                  type="checkbox"
-                  checked={scopes.includes(scope)}
-                  onChange={(e) =>
-                    setScopes(
-                      e.currentTarget.checked ? [...scopes, scope] : scopes.filter((s) => s !== scope),
-                    )
-                  }
-                />
-                <span class="mono">{scope}</span>
-              </label>
-            ))}
-          </div>
-          <FieldError id="key-scopes-error" messages={scopeErrors} />
-        </fieldset>
+        <ScopeChecks
+          id="key-scopes"
+          all={KEY_SCOPES}
+          value={scopes}
+          onChange={setScopes}
+          error={create.error}
+        />
         <fieldset>
           <legend>Subject (optional)</legend>
           <p class="hint">A key for one entity: it sees only deliveries about that entity.</p>
@@ -327,16 +407,164 @@ function KeysPanel({ appId }: { appId: string }) {
             />
           </div>
         </fieldset>
-        <div class="actions">
-          <button type="submit" class="primary">
-            Create key
-          </button>
-          {create.error && !(create.error instanceof ApiError && create.error.errors.length > 0) && (
-            <ErrorText error={create.error} />
-          )}
-        </div>
+        <FormActions label="Create key" error={create.error} />
       </form>
     </Section>
+  );
+}
+
+/** The host system's keys: they publish events and write entities, and belong to no application. */
+export function PublisherKeysPage() {
+  const [keys, setKeys] = useState<PublisherKey[] | null>(null);
+  const [token, setToken] = useState('');
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<PublisherScope[]>(['events:publish']);
+  const load = useAction();
+  const create = useAction();
+  const reload = () => load.run(async () => setKeys((await api.publisherKeys()).data));
+  useEffect(() => {
+    reload();
+  }, []);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const created = await create.run(() => api.createPublisherKey({ name, scopes }));
+    if (!created) return;
+    setToken(created.token);
+    setName('');
+    reload();
+  };
+  return (
+    <>
+      <div class="heading">
+        <h1 tabIndex={-1}>Publisher keys</h1>
+      </div>
+      <p class="muted">Keys of the host system: they publish events and write entities.</p>
+      <Section title="Keys" id="publisher-keys-title" class="card">
+        {token && <SecretNotice name="Publisher key token" secret={token} onDismiss={() => setToken('')} />}
+        <ErrorText error={load.error} />
+        <KeyList
+          keys={keys}
+          label="Publisher keys"
+          revoke={async (k) => {
+            await api.revokePublisherKey(k.id);
+            reload();
+          }}
+          focusAfter="publisher-key-name"
+        />
+        <form class="form" onSubmit={submit} noValidate aria-label="New publisher key">
+          <h3>New publisher key</h3>
+          <Field
+            id="publisher-key-name"
+            label="Key name"
+            value={name}
+            onInput={setName}
+            error={create.error}
+            path="name"
+          />
+          <ScopeChecks
+            id="publisher-key-scopes"
+            all={PUBLISHER_SCOPES}
+            value={scopes}
+            onChange={setScopes}
+            error={create.error}
+          />
+          <FormActions label="Create publisher key" error={create.error} />
+        </form>
+      </Section>
+    </>
+  );
+}
+
+/** The latest events with their fan-out, by type or entity, a page at a time. */
+export function EventsPage() {
+  const [type, setType] = useState('');
+  const [entityType, setEntityType] = useState('');
+  const [entityId, setEntityId] = useState('');
+  const [filter, setFilter] = useState({ type: '', entityType: '', entityId: '' });
+  const [events, setEvents] = useState<HeraldEvent[] | null>(null);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const load = useAction();
+  const fetchPage = async (f: typeof filter, after?: string) => {
+    const result = await load.run(() => api.events({ ...f, cursor: after }));
+    if (!result) return;
+    setEvents((shown) => (after && shown ? [...shown, ...result.data] : result.data));
+    setCursor(result.nextCursor);
+  };
+  useEffect(() => {
+    fetchPage(filter);
+  }, []);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const f = { type: type.trim(), entityType: entityType.trim(), entityId: entityId.trim() };
+    setFilter(f);
+    fetchPage(f);
+  };
+  return (
+    <>
+      <div class="heading">
+        <h1 tabIndex={-1}>Events</h1>
+      </div>
+      <form class="card row wrap-row" onSubmit={submit} aria-label="Filter events">
+        <label for="events-type">Type</label>
+        <input
+          id="events-type"
+          class="mono"
+          placeholder="e.g. person.updated"
+          value={type}
+          onInput={(e) => setType(e.currentTarget.value)}
+        />
+        <label for="events-entity-type">Entity type</label>
+        <input
+          id="events-entity-type"
+          class="mono"
+          value={entityType}
+          onInput={(e) => setEntityType(e.currentTarget.value)}
+        />
+        <label for="events-entity-id">Entity id</label>
+        <input
+          id="events-entity-id"
+          class="mono grow"
+          value={entityId}
+          onInput={(e) => setEntityId(e.currentTarget.value)}
+        />
+        <button type="submit" class="primary">
+          Filter
+        </button>
+      </form>
+      <ErrorText error={load.error} />
+      {events && events.length === 0 && <p role="status">No events.</p>}
+      {events && events.length > 0 && (
+        <ul class="cards" aria-label="Events">
+          {events.map((e) => (
+            <li key={e.id} class="card">
+              <h2 class="mono">{e.type}</h2>
+              <p class="small">
+                <span class="mono">
+                  {e.entity.type}/{e.entity.id}
+                </span>{' '}
+                · {time(e.createdAt)} · <span class="mono">{e.id}</span>
+              </p>
+              {e.deliveries.length === 0 ? (
+                <p class="small muted">No deliveries: no webhook subscribed.</p>
+              ) : (
+                <ul class="small" aria-label={`Deliveries of ${e.id}`}>
+                  {e.deliveries.map((d) => (
+                    <li key={d.id}>
+                      <span class="mono">{d.webhookId}</span> <Badge status={d.status} />
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {cursor && (
+        <button type="button" onClick={() => fetchPage(filter, cursor)}>
+          Load more
+        </button>
+      )}
+    </>
   );
 }
 

@@ -11,6 +11,11 @@ export type Key = Out<typeof schema.Key>;
 export type KeyWithToken = Out<typeof schema.KeyWithToken>;
 export type KeyScope = Key['scopes'][number];
 export const KEY_SCOPES: KeyScope[] = ['webhooks:read', 'webhooks:write', 'deliveries:read', 'sync:run'];
+export type PublisherKey = Out<typeof schema.PublisherKey>;
+export type PublisherKeyWithToken = Out<typeof schema.PublisherKeyWithToken>;
+export type PublisherScope = PublisherKey['scopes'][number];
+export const PUBLISHER_SCOPES: PublisherScope[] = ['events:publish', 'entities:write'];
+export type HeraldEvent = Out<typeof schema.Event>;
 export type Entity = Out<typeof schema.Entity>;
 /** `secret` only in the answers to create and rotate-secret. */
 export type Webhook = Out<typeof schema.Webhook> & { secret?: string };
@@ -164,6 +169,12 @@ export const api = {
     call<KeyWithToken>('POST', `/v1/applications/${enc(appId)}/keys`, body),
   revokeKey: (appId: string, keyId: string) =>
     call<void>('DELETE', `/v1/applications/${enc(appId)}/keys/${enc(keyId)}`),
+  publisherKeys: () => call<List<PublisherKey>>('GET', '/v1/publisher-keys?limit=100'),
+  createPublisherKey: (body: Record<string, unknown>) =>
+    call<PublisherKeyWithToken>('POST', '/v1/publisher-keys', body),
+  revokePublisherKey: (keyId: string) => call<void>('DELETE', `/v1/publisher-keys/${enc(keyId)}`),
+  events: (filter: { type?: string; entityType?: string; entityId?: string; cursor?: string }) =>
+    call<List<HeraldEvent>>('GET', `/v1/events${q({ ...filter, limit: 20 })}`),
   entity: (type: string, id: string) => call<Entity>('GET', `/v1/entities/${enc(type)}/${enc(id)}`),
   entities: (type: string) => call<List<Entity>>('GET', `/v1/entities/${enc(type)}?limit=100`),
   eventTypes: () => call<{ data: { type: string }[] }>('GET', '/v1/event-types'),

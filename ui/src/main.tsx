@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApplicationPage, ApplicationsPage, EntitiesPage } from './admin';
+import { ApplicationPage, ApplicationsPage, EntitiesPage, EventsPage, PublisherKeysPage } from './admin';
 import { type Application, api, session } from './api';
 import './styles.css';
 import { ErrorText, Link, navigate, useAction, usePath } from './ui';
@@ -13,6 +13,8 @@ const APP_KEY = 'herald.app';
 const ADMIN_PAGES = [
   { href: '/admin/applications', label: 'Applications' },
   { href: '/admin/entities', label: 'Entities' },
+  { href: '/admin/events', label: 'Events' },
+  { href: '/admin/publisher-keys', label: 'Publisher keys' },
 ];
 
 function SignIn({ onSignedIn }: { onSignedIn: (who: Who) => void }) {
@@ -153,6 +155,10 @@ function App() {
     content = <ApplicationPage id={decodeURIComponent(appMatch[1])} />;
   } else if (who === 'admin' && path === '/admin/entities') {
     content = <EntitiesPage />;
+  } else if (who === 'admin' && path === '/admin/events') {
+    content = <EventsPage />;
+  } else if (who === 'admin' && path === '/admin/publisher-keys') {
+    content = <PublisherKeysPage />;
   } else if (path === '/' || path === '/webhooks') {
     content = <WebhookList appId={who === 'admin' ? appId : undefined} admin={who === 'admin'} />;
   } else if (path === '/webhooks/new') {

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import {
   getEvent,
+  listEvents,
   listEventTypes,
   type PublishResult,
   publishBatch,
@@ -12,7 +13,16 @@ import { newId } from '../../ids';
 import { eventDeliveriesFor } from '../auth';
 import type { ApiContext } from '../context';
 import { routeDefiner } from '../route';
-import { Event, EventAccepted, EventBatch, EventBatchAccepted, EventPublish, EventType } from '../schemas';
+import {
+  Event,
+  EventAccepted,
+  EventBatch,
+  EventBatchAccepted,
+  EventListQuery,
+  EventPublish,
+  EventType,
+  listOf,
+} from '../schemas';
 
 export const accepted = (r: PublishResult) => ({
   id: r.id,
@@ -101,6 +111,39 @@ export function eventsRouter(ctx: ApiContext): Router {
     },
   );
 
+  const view = (event: NonNullable<Awaited<ReturnType<typeof getEvent>>>) => ({
+    id: event.id,
+    type: event.type,
+    action: event.action,
+    entity: { type: event.entityType, id: event.entityId },
+    data: event.data,
+    createdAt: event.createdAt.toISOString(),
+    deliveries: event.deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId, status: d.status })),
+  });
+
+  route(
+    {
+      method: 'get',
+      path: '/v1/events',
+      operationId: 'listEvents',
+      summary:
+        'The latest events, newest first, each with its deliveries; by type, entity type and entity id',
+      tag,
+      access: 'events:publish',
+      query: EventListQuery,
+      response: listOf(Event),
+    },
+    async ({ query }) => {
+      const { data, nextCursor } = await listEvents(
+        ctx.pool,
+        { type: query.type, entityType: query.entityType, entityId: query.entityId },
+        query.limit,
+        query.cursor,
+      );
+      return { data: data.map(view), nextCursor };
+    },
+  );
+
   route(
     {
       method: 'get',
@@ -116,15 +159,7 @@ export function eventsRouter(ctx: ApiContext): Router {
       const event = await getEvent(ctx.pool, params.id);
       const deliveries = event && eventDeliveriesFor(principal, event.deliveries);
       if (!event || !deliveries) throw new NotFoundError(`Event ${params.id}`);
-      return {
-        id: event.id,
-        type: event.type,
-        action: event.action,
-        entity: { type: event.entityType, id: event.entityId },
-        data: event.data,
-        createdAt: event.createdAt.toISOString(),
-        deliveries: deliveries.map((d) => ({ id: d.id, webhookId: d.webhookId, status: d.status })),
-      };
+      return view({ ...event, deliveries });
     },
   );
 

@@ -1,6 +1,7 @@
 import type { TestDelivery } from '../../../workflows/shared';
 import { newId } from '../../ids';
 import { type Pool, type PoolClient, prepared } from '../pool';
+import { page } from './pagination';
 
 export interface NewEvent {
   type: string;
@@ -188,6 +189,45 @@ export async function getEvent(db: Pool, id: string) {
   const { rows } = await db.query('SELECT * FROM events WHERE id = $1', [id]);
   if (!rows[0]) return undefined;
   return { ...toEvent(rows[0]), deliveries: await deliveriesOfEvent(db, id) };
+}
+
+export interface EventFilter {
+  type?: string;
+  entityType?: string;
+  entityId?: string;
+}
+
+/**
+ * GET /v1/events: the latest events, newest first (created_at, then id: a publisher's ids do not
+ * sort by time), each with its deliveries. The cursor is the last event id of a page; the page
+ * after it starts below that event's (created_at, id), so an event published meanwhile is not
+ * repeated. Indexes: events_created_id, events_entity_created (migration 015).
+ */
+export async function listEvents(db: Pool, f: EventFilter, limit: number, cursor?: string) {
+  const { rows } = await db.query(
+    `SELECT * FROM events e
+      WHERE ($1::text IS NULL OR e.type = $1)
+        AND ($2::text IS NULL OR e.entity_type = $2)
+        AND ($3::text IS NULL OR e.entity_id = $3)
+        AND ($4::text IS NULL OR (e.created_at, e.id) < (SELECT c.created_at, c.id FROM events c WHERE c.id = $4))
+      ORDER BY e.created_at DESC, e.id DESC LIMIT $5`,
+    [f.type ?? null, f.entityType ?? null, f.entityId ?? null, cursor ?? null, limit + 1],
+  );
+  const events = page(rows.map(toEvent), limit);
+  const ids = events.data.map((e) => e.id);
+  const { rows: deliveries } = ids.length
+    ? await db.query(
+        'SELECT id, webhook_id, application_id, event_type, status, event_id FROM deliveries WHERE event_id = ANY($1) ORDER BY id',
+        [ids],
+      )
+    : { rows: [] as Record<string, string>[] };
+  return {
+    ...events,
+    data: events.data.map((e) => ({
+      ...e,
+      deliveries: deliveries.filter((d) => d.event_id === e.id).map((d) => toFanOut(d.event_type)(d)),
+    })),
+  };
 }
 
 /** The catalog: every event type seen so far plus created/updated/deleted of every entity type. */
