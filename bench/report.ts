@@ -89,6 +89,18 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) =>
 const ratioX = (a: number | null | undefined, b: number | null | undefined) =>
   a && b ? `${Math.round((a / b) * 100) / 100}×` : '–';
 
+/** The processes a delivery costs CPU in, in the order the tables list them (bench/topologies.ts too). */
+export const PROCESS_ORDER = [
+  'api',
+  'worker',
+  'temporal',
+  'frontend',
+  'history',
+  'matching',
+  'temporal-worker',
+  'postgres',
+];
+
 export function markdownReport(report: Report): string {
   const r = { ...report, scenarios: report.scenarios.filter((s): s is Scenario => s.name !== 'ingest') };
   const ingest = report.scenarios.find((s): s is IngestScenario => s.name === 'ingest');
@@ -153,17 +165,7 @@ function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }
     lines.push(`| ${s.name} | ${cpu} | ${rss} | ${v(s.delivery.attemptsPerDelivery)} |`);
   }
   // CPU per delivery, per process: what docs/deployment.md's capacity model is built from.
-  const order = [
-    'api',
-    'worker',
-    'temporal',
-    'frontend',
-    'history',
-    'matching',
-    'temporal-worker',
-    'postgres',
-  ];
-  const names = order.filter((n) => r.scenarios.some((s) => s.processes[n]));
+  const names = PROCESS_ORDER.filter((n) => r.scenarios.some((s) => s.processes[n]));
   lines.push('', `| scenario | CPU ms per delivery: ${names.join(' / ')} | total |`, '|---|---|---|');
   for (const s of r.scenarios) {
     const n = s.ledger.deliveredUnique;

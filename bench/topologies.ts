@@ -9,23 +9,13 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { PROCESS_ORDER } from './report';
 
 const ROOT = path.resolve(__dirname, '..');
 const TOPOLOGIES: { label: string; env: Record<string, string> }[] = [
   { label: 'dev server', env: {} },
   { label: 'cluster, 4 shards', env: { BENCH_TOPOLOGY: 'cluster', BENCH_SHARDS: '4' } },
   { label: 'cluster, 16 shards', env: { BENCH_TOPOLOGY: 'cluster', BENCH_SHARDS: '16' } },
-];
-/** Columns of the table, in order; a process a topology lacks shows as –. */
-const PROCESSES = [
-  'api',
-  'worker',
-  'temporal',
-  'frontend',
-  'history',
-  'matching',
-  'temporal-worker',
-  'postgres',
 ];
 
 interface Scenario {
@@ -65,11 +55,11 @@ function main() {
     files.push(file);
     for (const s of scenarios) {
       const n = s.ledger.deliveredUnique;
-      const ms = PROCESSES.map((p) => {
+      const ms = PROCESS_ORDER.map((p) => {
         const cpu = s.processes[p]?.cpuSeconds;
         return cpu == null || !n ? '–' : String(Math.round((cpu / n) * 1e5) / 100);
       });
-      const total = PROCESSES.reduce((sum, p) => sum + (s.processes[p]?.cpuSeconds ?? 0), 0);
+      const total = PROCESS_ORDER.reduce((sum, p) => sum + (s.processes[p]?.cpuSeconds ?? 0), 0);
       balanced &&= s.ledger.balanced && s.ledger.missing === 0;
       rows.push(
         `| ${t.label} | ${s.name} | ${n} | ${s.delivery.perSec ?? '–'} | ${ms.join(' | ')} | ${
@@ -83,8 +73,8 @@ function main() {
     '',
     `\`npm run bench:topologies\`, scale ${process.env.BENCH_SCALE ?? '0.1'}: each topology in turn on this machine (${files.join(', ')}). CPU milliseconds per delivery, per process.`,
     '',
-    `| topology | scenario | deliveries | deliveries/s | ${PROCESSES.join(' | ')} | total ms | ledger |`,
-    `|---|---|---|---|${PROCESSES.map(() => '---').join('|')}|---|---|`,
+    `| topology | scenario | deliveries | deliveries/s | ${PROCESS_ORDER.join(' | ')} | total ms | ledger |`,
+    `|---|---|---|---|${PROCESS_ORDER.map(() => '---').join('|')}|---|---|`,
     ...rows,
     '',
   ].join('\n');
