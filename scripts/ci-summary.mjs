@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // The closing line of .ci/run: every jest run's counts added up (from the JSON each wrote with
 // --json --outputFile), as one plain "tests: N passed, N failed, N skipped" line that CI reads.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const dir = process.argv[2];
 const totals = { passed: 0, failed: 0, skipped: 0 };
-for (const file of readdirSync(dir).filter((name) => name.endsWith('.json')).sort()) {
+for (const file of readdirSync(dir)
+  .filter((name) => name.endsWith('.json'))
+  .sort()) {
   const result = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
   const skipped = result.numPendingTests + result.numTodoTests;
   console.log(
