@@ -107,3 +107,63 @@ test('a batch of 500 fits its own body limit, above the single-event one', async
   expect(res.body.data.every((r: { status: string }) => r.status === 'accepted')).toBe(true);
   expect(await eventRows()).toBe(before + 500);
 });
+
+test("a batch's events take the data and scopes they leave out from their entity, delete it, and apply one entity's events in order", async () => {
+  const entity = async (id: string) =>
+    (
+      await stack.pool.query(
+        'SELECT data, scopes, version, deleted_at FROM entities WHERE type = $1 AND id = $2',
+        ['person', id],
+      )
+    ).rows[0];
+  const eventOf = async (id: string) =>
+    (await stack.pool.query('SELECT data, scopes FROM events WHERE id = $1', [id])).rows[0];
+  for (const id of ['keep-1', 'gone-1']) {
+    expect(
+      (await admin.post('/v1/events', personEvent(id, { data: { name: id }, scopes: ['s1'] }))).status,
+    ).toBe(202);
+  }
+
+  // Each entity once: the set-wide path.
+  const distinct = await admin.post('/v1/events/batch', {
+    events: [
+      { type: 'person.updated', entity: { type: 'person', id: 'keep-1' }, id: 'keep-1-again' },
+      { type: 'person.deleted', entity: { type: 'person', id: 'gone-1' }, id: 'gone-1-deleted' },
+      {
+        type: 'person.created',
+        entity: { type: 'person', id: 'new-1' },
+        id: 'new-1-created',
+        data: { n: 1 },
+      },
+    ],
+  });
+  expect(distinct.status).toBe(202);
+  expect(await eventOf('keep-1-again')).toEqual({ data: { name: 'keep-1' }, scopes: ['s1'] });
+  expect(await eventOf('gone-1-deleted')).toEqual({ data: { name: 'gone-1' }, scopes: ['s1'] });
+  expect(await entity('keep-1')).toMatchObject({ version: 1, deleted_at: null });
+  expect((await entity('gone-1')).deleted_at).not.toBeNull();
+  expect(await entity('new-1')).toMatchObject({ data: { n: 1 }, scopes: [], version: 1 });
+
+  // One entity three times: event by event, each seeing the one before.
+  const repeated = await admin.post('/v1/events/batch', {
+    events: [
+      {
+        type: 'person.updated',
+        entity: { type: 'person', id: 'new-1' },
+        id: 'new-1-a',
+        data: { n: 2 },
+        scopes: ['s2'],
+      },
+      { type: 'person.updated', entity: { type: 'person', id: 'new-1' }, id: 'new-1-b' },
+      { type: 'person.updated', entity: { type: 'person', id: 'new-1' }, id: 'new-1-c', data: { n: 3 } },
+    ],
+  });
+  expect(repeated.body.data.map((r: { status: string }) => r.status)).toEqual([
+    'accepted',
+    'accepted',
+    'accepted',
+  ]);
+  expect(await eventOf('new-1-b')).toEqual({ data: { n: 2 }, scopes: ['s2'] });
+  expect(await eventOf('new-1-c')).toEqual({ data: { n: 3 }, scopes: ['s2'] });
+  expect(await entity('new-1')).toMatchObject({ data: { n: 3 }, scopes: ['s2'], version: 3 });
+});

@@ -74,7 +74,8 @@ export interface BatchResult extends PublishResult {
 
 /**
  * POST /v1/events/batch in one statement, so one transaction and one round trip
- * (herald_publish_batch, migration 010): each event exactly as publishEvent writes it, in order.
+ * (herald_publish_batch, migration 016): each event as publishEvent writes it, in order; set-wide
+ * when no id or entity occurs twice in the batch, event by event when one does.
  * A concurrent publish of one of its ids for another entity fails the statement; the batch is
  * then tried once more, when that id is a duplicate.
  */
