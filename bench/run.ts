@@ -34,7 +34,7 @@ const LATENCY_SHARE = 0.8;
 const PUBLISH_CONCURRENCY = 32;
 /** The ingest scenario's batch size and the batches it keeps in flight. */
 const INGEST_BATCH = 100;
-const INGEST_BATCH_CONCURRENCY = 8;
+const INGEST_BATCH_CONCURRENCY = 4;
 /** Requests Herald keeps in flight to one webhook in a release and a sync (RELEASE_WINDOW, HERALD_SYNC_CONCURRENCY). */
 const DELIVERY_CONCURRENCY = 16;
 const ALL = [

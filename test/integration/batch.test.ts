@@ -1,4 +1,5 @@
-// POST /v1/events/batch: up to 500 events in one transaction, one result per event, all or none.
+// Many events at once: POST /v1/events/batch (up to 500 in one transaction, one result per event,
+// all or none), and single publishes under way together, which share statements.
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
 import { type Receiver, startReceiver } from '../support/receiver';
@@ -166,4 +167,40 @@ test("a batch's events take the data and scopes they leave out from their entity
   expect(await eventOf('new-1-b')).toEqual({ data: { n: 2 }, scopes: ['s2'] });
   expect(await eventOf('new-1-c')).toEqual({ data: { n: 3 }, scopes: ['s2'] });
   expect(await entity('new-1')).toMatchObject({ data: { n: 3 }, scopes: ['s2'], version: 3 });
+});
+
+test('single publishes under way together share statements, and each is answered with its own event', async () => {
+  const { token } = await appWithKey(admin, { entityTypes: ['person'], scopes: ['queue'] });
+  const webhook = await createWebhook(apiClient(stack.api.url, token), { url: receiver.url('/queue') });
+  const events = [
+    ...Array.from({ length: 40 }, (_, i) =>
+      personEvent(`queue-${i}`, { id: `queue-${i}`, scopes: ['queue'], data: { n: i } }),
+    ),
+    // An id again, and one entity three times.
+    personEvent('queue-0', { id: 'queue-0', scopes: ['queue'], data: { n: 0 } }),
+    ...[1, 2, 3].map((n) =>
+      personEvent('queue-same', { id: `queue-same-${n}`, scopes: ['queue'], data: { n } }),
+    ),
+  ];
+  const statements = jest.spyOn(stack.api.context.pool, 'query');
+  const answers = await Promise.all(events.map((e) => admin.post('/v1/events', e)));
+  const publishStatements = statements.mock.calls.filter(([q]) =>
+    ['publish_event', 'publish_batch'].includes((q as { name?: string }).name ?? ''),
+  ).length;
+  statements.mockRestore();
+
+  expect(answers.map((a) => a.status)).toEqual(events.map(() => 202));
+  expect(answers.map((a) => a.body.id)).toEqual(events.map((e) => e.id));
+  for (const a of answers.slice(0, 40)) {
+    expect(a.body.deliveries.map((d: { webhookId: string }) => d.webhookId)).toEqual([webhook.id]);
+  }
+  // The repeat answers with the first publish's deliveries (as they stand by then).
+  const ids = (a: (typeof answers)[number]) => a.body.deliveries.map((d: { id: string }) => d.id);
+  expect(ids(answers[40])).toEqual(ids(answers[0]));
+  expect(new Set(answers.flatMap((a) => a.body.deliveries.map((d: { id: string }) => d.id))).size).toBe(43);
+  const { rows } = await stack.pool.query(
+    "SELECT (SELECT count(*) FROM events WHERE id LIKE 'queue-%')::int AS events, version FROM entities WHERE type = 'person' AND id = 'queue-same'",
+  );
+  expect(rows[0]).toEqual({ events: 43, version: 3 });
+  expect(publishStatements).toBeLessThan(events.length / 2);
 });

@@ -6,12 +6,12 @@ import {
   listEventTypes,
   type PublishResult,
   publishBatch,
-  publishEvent,
 } from '../../db/queries/events';
 import { type FieldError, NotFoundError, UnprocessableError } from '../../errors';
 import { newId } from '../../ids';
 import { eventDeliveriesFor } from '../auth';
 import type { ApiContext } from '../context';
+import { createPublishQueue } from '../publish-queue';
 import { routeDefiner } from '../route';
 import {
   Event,
@@ -53,6 +53,7 @@ export function eventsRouter(ctx: ApiContext): Router {
   const router = Router();
   const route = routeDefiner(router, ctx.authenticate);
   const tag = 'Events';
+  const publish = createPublishQueue(ctx.pool);
 
   route(
     {
@@ -71,7 +72,7 @@ export function eventsRouter(ctx: ApiContext): Router {
     async ({ body }) => {
       const errors = eventRuleErrors(body, 'body');
       if (errors.length) throw new UnprocessableError(errors);
-      return accepted(await publishEvent(ctx.pool, newEvent(body)));
+      return accepted(await publish(newEvent(body)));
     },
   );
 
