@@ -190,7 +190,7 @@ test('single publishes under way together share statements, and each is answered
   statements.mockRestore();
 
   expect(answers.map((a) => a.status)).toEqual(events.map(() => 202));
-  expect(answers.map((a) => a.body.id)).toEqual(events.map((e) => e.id));
+  expect(answers.map((a) => a.body.id)).toEqual(events.map((e) => (e as { id?: string }).id));
   for (const a of answers.slice(0, 40)) {
     expect(a.body.deliveries.map((d: { webhookId: string }) => d.webhookId)).toEqual([webhook.id]);
   }
