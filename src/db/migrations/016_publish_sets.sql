@@ -109,35 +109,20 @@ BEGIN
 END $$;
 
 -- POST /v1/events/batch: up to 500 events in one statement, so one transaction and one round
--- trip. A batch that names an id or an entity more than once publishes event by event, in order
--- (as migration 010 did every batch), so each sees what the ones before it wrote.
-CREATE OR REPLACE FUNCTION herald_publish_batch(p_events jsonb)
+-- trip. A batch that names an id or an entity more than once goes event by event, in order, as
+-- migration 010 published every batch (kept as herald_publish_each), so each event sees what the
+-- ones before it wrote.
+ALTER FUNCTION herald_publish_batch(jsonb) RENAME TO herald_publish_each;
+
+CREATE FUNCTION herald_publish_batch(p_events jsonb)
 RETURNS TABLE (idx int, duplicate boolean, deliveries jsonb)
 LANGUAGE plpgsql AS $$
-DECLARE
-  e jsonb;
-  i int := 0;
-  v_scopes text[];
 BEGIN
   IF (SELECT count(DISTINCT x ->> 'id') = count(*)
              AND count(DISTINCT (x ->> 'entityType', x ->> 'entityId')) = count(*)
         FROM jsonb_array_elements(p_events) x) THEN
     RETURN QUERY SELECT * FROM herald_publish_distinct(p_events);
-    RETURN;
+  ELSE
+    RETURN QUERY SELECT * FROM herald_publish_each(p_events);
   END IF;
-  FOR e IN SELECT value FROM jsonb_array_elements(p_events) LOOP
-    -- Scopes left out are the entity's last ones; an empty list is an empty list.
-    v_scopes := CASE WHEN e ? 'scopes'
-                     THEN coalesce((SELECT array_agg(s) FROM jsonb_array_elements_text(e -> 'scopes') s), '{}') END;
-    idx := i;
-    duplicate := EXISTS (SELECT 1 FROM events WHERE id = e ->> 'id');
-    SELECT coalesce(jsonb_agg(jsonb_build_object('id', p.id, 'webhookId', p.webhook_id,
-                                                 'applicationId', p.application_id, 'status', p.status)
-                              ORDER BY p.id), '[]')
-      INTO deliveries
-      FROM herald_publish(e ->> 'id', e ->> 'type', e ->> 'action', e ->> 'entityType', e ->> 'entityId',
-                          e -> 'data', v_scopes) p;
-    RETURN NEXT;
-    i := i + 1;
-  END LOOP;
 END $$;
