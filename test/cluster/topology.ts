@@ -274,7 +274,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         60_000,
         100,
       ).catch((err) => {
-        throw new Error(`Temporal ${service} did not start: ${(err as Error).message}`);
+        // Its own last lines say what it waited for (once, in CI, the worker service never served).
+        throw new Error(
+          `Temporal ${service} did not start: ${(err as Error).message}: ${tail(opts.dir, service)}`,
+        );
       });
     };
     const killService = async (service: Service) => {
