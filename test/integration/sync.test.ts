@@ -1,4 +1,4 @@
-import { type ApiClient, apiClient, eventually } from '../support/client';
+import { type ApiClient, type ApiResponse, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook } from '../support/fixtures';
 import { spawnWorker, stopChild } from '../support/processes';
 import { type Receiver, startReceiver } from '../support/receiver';
@@ -241,6 +241,31 @@ test('at interval 0 a sync sends in chunks: each entity once, a refused one retr
   } finally {
     receiver.reply(() => ({}));
   }
+});
+
+test('a pause sent before any worker has started the sync waits for its workflow, and answers paused', async () => {
+  const scope = 'sync-early-pause';
+  await seedPersons('e', 20, [scope]);
+  const key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token,
+  );
+  const webhook = await createWebhook(key, { url: receiver.url('/searly'), syncIntervalMs: 0 });
+  // No worker: the sync is committed with its outbox entry, and nothing starts its workflow yet.
+  await stack.stopWorker();
+  let pausing: Promise<ApiResponse<{ id: string; status: string }>> | undefined;
+  try {
+    const sync = await key.post(`/v1/webhooks/${webhook.id}/syncs`, {});
+    expect(sync.status).toBe(202);
+    pausing = key.post(`/v1/syncs/${sync.body.id}/pause`);
+  } finally {
+    await stack.startWorker();
+  }
+  const paused = await pausing!;
+  expect(paused.status).toBe(200);
+  expect(paused.body.status).toBe('paused');
+  expect((await key.post(`/v1/syncs/${paused.body.id}/resume`)).body.status).toBe('running');
+  expect(await finished(key, paused.body.id)).toMatchObject({ status: 'completed', sent: 20, total: 20 });
 });
 
 test('killing the worker in the middle of a sync and starting a new one still completes it', async () => {
