@@ -7,7 +7,7 @@
  * against (docs/performance.md).
  *
  * It connects as Herald's worker does, from the environment it is given (Temporal's address and
- * TLS settings). IPC: receives `{ url, count, concurrency, bodyBytes }`, answers `{ ready }` once
+ * TLS settings). IPC: receives `{ url, count, concurrency, workflowTaskSlots, bodyBytes }`, answers `{ ready }` once
  * its worker runs, receives `go`, answers `{ count, ok, elapsedMs, cpuSeconds }` (this process's
  * CPU over the run alone, all its threads) and exits.
  */
@@ -23,6 +23,8 @@ interface Job {
   url: string;
   count: number;
   concurrency: number;
+  /** Workflow task slots and cached workflows, as Herald's worker has for its starts in flight. */
+  workflowTaskSlots: number;
   bodyBytes: number;
 }
 
@@ -53,8 +55,8 @@ process.once('message', async (job: Job) => {
       },
     },
     // As Herald's worker (src/temporal/worker.ts), so both keep the same number of tasks at once.
-    maxCachedWorkflows: 30,
-    maxConcurrentWorkflowTaskExecutions: 30,
+    maxCachedWorkflows: job.workflowTaskSlots,
+    maxConcurrentWorkflowTaskExecutions: job.workflowTaskSlots,
   });
   const running = worker.run();
   const client = new Client({ connection, namespace: config.temporal.namespace });

@@ -41,6 +41,8 @@ interface Scenario {
   /** The scenario's webhook settings (ordering, throttle) and the most arrivals in any second. */
   webhook?: Record<string, unknown>;
   busiestSecond?: number;
+  /** The Temporal server's persistence calls over the scenario, and its eager start requests. */
+  temporalPersistence?: { operation: string; calls: number; seconds: number }[];
 }
 interface IngestPhase {
   events: number;
@@ -86,6 +88,14 @@ const v = (n: number | null | undefined) => (n === null || n === undefined ? '�
 const ratio = (a: number | null | undefined, b: number | null | undefined) =>
   a && b ? `${Math.round((a / b) * 1000) / 10} %` : '–';
 /** a as a multiple of b: "1.23×". */
+/** Starts that asked for their first task eagerly, of all workflows the server created. */
+function eagerShare(rows: Scenario['temporalPersistence']): string {
+  const calls = (op: string) => rows?.find((r) => r.operation === op)?.calls;
+  const eager = calls('eager starts requested');
+  const created = calls('CreateWorkflowExecution');
+  return eager === undefined || !created ? '–' : `${Math.round((eager / created) * 100)} %`;
+}
+
 const ratioX = (a: number | null | undefined, b: number | null | undefined) =>
   a && b ? `${Math.round((a / b) * 100) / 100}×` : '–';
 
@@ -181,13 +191,14 @@ function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }
       '',
       'The floor (bench/floor.ts) is the least a delivery does on Temporal: started eagerly, one local activity that ' +
         'POSTs the same body to the same receiver, completed; run beside each scenario on the same server. Ratios ' +
-        'are Herald over the floor at the concurrency Herald keeps its starts at (32).',
+        'are Herald over the floor at the starts in flight and task slots of Herald’s worker (the first figure); ' +
+        'the second has four times as many of both.',
       '',
-      '| scenario | floor deliveries/s at 32 / 128 in flight | Herald deliveries/s (of floor) | CPU ms per delivery, Herald worker / floor worker | Temporal, Herald / floor | PostgreSQL, Herald / floor | total, Herald / floor (ratio) |',
-      '|---|---|---|---|---|---|---|',
+      `| scenario | floor deliveries/s at ${floored[0].floor!.map((f) => f.concurrency).join(' / ')} in flight | Herald deliveries/s (of floor) | CPU ms per delivery, Herald worker / floor worker | Temporal, Herald / floor | PostgreSQL, Herald / floor | total, Herald / floor (ratio) | starts eager, Herald |`,
+      '|---|---|---|---|---|---|---|---|',
     );
     for (const s of floored) {
-      const f = s.floor!.find((x) => x.concurrency === 32) ?? s.floor![0];
+      const f = s.floor![0];
       const n = s.ledger.deliveredUnique;
       const herald = (names: string[]) =>
         n
@@ -206,7 +217,8 @@ function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }
       lines.push(
         `| ${s.name} | ${s.floor!.map((x) => v(x.perSec)).join(' / ')} | ${v(s.delivery.perSec)} (${ratioX(s.delivery.perSec, f.perSec)}) | ` +
           `${pair(hw, c.worker)} | ${pair(ht, c.temporal)} | ${pair(hp, c.postgres)} | ` +
-          `${v(Math.round(hTotal * 100) / 100)} / ${v(Math.round(fTotal * 100) / 100)} (${ratioX(hTotal, fTotal)}) |`,
+          `${v(Math.round(hTotal * 100) / 100)} / ${v(Math.round(fTotal * 100) / 100)} (${ratioX(hTotal, fTotal)}) | ` +
+          `${eagerShare(s.temporalPersistence)} |`,
       );
     }
   }

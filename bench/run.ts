@@ -18,6 +18,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import { loadConfig } from '../src/config';
+import { startsInFlight, workflowTaskSlots } from '../src/temporal/task-slots';
 import { lanes, quantile, request } from './http';
 import { cpuSeconds, cpuSplit, peakRssMiB, resetPeakRss, threadCpuSeconds, treeCpuSeconds } from './proc';
 import { markdownReport } from './report';
@@ -324,8 +326,17 @@ async function publishBatches(opts: {
 }
 
 /** The plain client in its own process: `count` POSTs to the receiver with `concurrency` lanes. */
-/** The floor's runs: at the starts Herald keeps in flight, and at enough to saturate this machine. */
-const FLOOR_CONCURRENCY = [32, 128];
+/**
+ * The floor's runs: with the starts in flight and task slots of Herald's worker, and with four
+ * times as many of both, enough to saturate this machine.
+ */
+function floorSettings(workerEnv: NodeJS.ProcessEnv) {
+  const slots = workflowTaskSlots(loadConfig(workerEnv).workerCachedWorkflows);
+  return [1, 4].map((times) => ({
+    concurrency: startsInFlight(slots) * times,
+    workflowTaskSlots: slots * times,
+  }));
+}
 /** Deliveries per floor run (fewer when the scenario has fewer). */
 const FLOOR_COUNT = 3_000;
 /** The Temporal server's processes, whose CPU a delivery costs there. */
@@ -338,7 +349,7 @@ const TEMPORAL_PROCS = ['temporal', 'frontend', 'history', 'matching', 'temporal
  */
 async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: number) {
   const runs = [];
-  for (const concurrency of FLOOR_CONCURRENCY) {
+  for (const { concurrency, workflowTaskSlots } of floorSettings(ctx.stack.workerEnv)) {
     const child = forkTs('floor.ts', ctx.stack.workerEnv);
     const temporalPids = Object.entries(ctx.stack.pids)
       .filter(([name, pid]) => TEMPORAL_PROCS.includes(name) && pid)
@@ -360,6 +371,7 @@ async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: n
           url: ctx.receiver.url(`/${scenario}-floor/${concurrency}`),
           count,
           concurrency,
+          workflowTaskSlots,
           bodyBytes,
         });
       },
@@ -474,12 +486,22 @@ function resourceMeter(pids: Partial<Record<ProcName, number>>) {
 }
 
 /** Sums of the Temporal server's own persistence histograms, by operation (its Prometheus port). */
+/** The server's count of eager start requests, kept beside the persistence operations. */
+const EAGER_STARTS = 'eager starts requested';
+
 async function temporalPersistence(url: string | undefined): Promise<Map<string, { s: number; n: number }>> {
   const totals = new Map<string, { s: number; n: number }>();
   if (!url) return totals;
   try {
     const text = await (await fetch(url)).text();
     for (const line of text.split('\n')) {
+      // Starts whose client asked for the first task eagerly (it had a workflow task slot free).
+      const eager = /^workflow_eager_execution\{[^}]*\} (\S+)$/.exec(line);
+      if (eager) {
+        const t = totals.get(EAGER_STARTS) ?? { s: 0, n: 0 };
+        t.n += Number(eager[1]);
+        totals.set(EAGER_STARTS, t);
+      }
       const m = /^persistence_latency_(sum|count)\{([^}]*)\} (\S+)$/.exec(line);
       if (!m) continue;
       const op = /operation="([^"]+)"/.exec(m[2])?.[1] ?? '?';
@@ -500,10 +522,12 @@ function persistenceDelta(
     const b = before.get(op) ?? { s: 0, n: 0 };
     return { operation: op, calls: a.n - b.n, seconds: round(a.s - b.s, 2) ?? 0 };
   });
+  const eager = rows.filter((r) => r.operation === EAGER_STARTS);
   return rows
-    .filter((r) => r.calls > 0)
+    .filter((r) => r.calls > 0 && r.operation !== EAGER_STARTS)
     .sort((x, y) => y.seconds - x.seconds)
-    .slice(0, 12);
+    .slice(0, 12)
+    .concat(eager);
 }
 
 // ---------------------------------------------------------------------------------------------

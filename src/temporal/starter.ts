@@ -17,10 +17,10 @@ import {
 import { claimOutbox, deleteOutboxEntries, type OutboxEntry } from '../db/queries/outbox';
 import type { Logger } from '../logger';
 import { searchAttributes } from './search-attributes';
+import { startsInFlight } from './task-slots';
 
-/** Rows claimed per round trip, and workflow starts in flight at once. */
+/** Rows claimed per round trip. */
 const CLAIM_BATCH = 64;
-const STARTS_IN_FLIGHT = 32;
 /** A claimed row another worker may take over once this long has passed without a start. */
 const LEASE_SECONDS = 10;
 /** How often an idle starter looks without being woken (a missed notification, a lapsed lease). */
@@ -68,6 +68,8 @@ export function startWorkflowStarter(deps: {
   logger: Logger;
   /** False once the worker is shutting down: a start would hand it a task it cannot take. */
   accepting: () => boolean;
+  /** The worker's workflow task slots, which bound the starts in flight (startsInFlight). */
+  workflowTaskSlots: number;
 }): { stop(): Promise<void> } {
   const { client, config } = deps;
   const taskQueue = config.temporal.taskQueue;
@@ -201,7 +203,7 @@ export function startWorkflowStarter(deps: {
     for (const d of deliveries.filter((d) => d.strict))
       strictByWebhook.set(d.webhookId, [...(strictByWebhook.get(d.webhookId) ?? []), d]);
     const work = [...entries, ...deliveries.filter((d) => !d.strict), ...strictByWebhook.values()];
-    await eachLimited(work, STARTS_IN_FLIGHT, async (item) => {
+    await eachLimited(work, startsInFlight(deps.workflowTaskSlots), async (item) => {
       try {
         if (Array.isArray(item)) {
           await signalRelease({ webhookId: item[0].webhookId, applicationId: item[0].applicationId });
