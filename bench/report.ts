@@ -41,6 +41,8 @@ interface Scenario {
   /** The scenario's webhook settings (ordering, throttle) and the most arrivals in any second. */
   webhook?: Record<string, unknown>;
   busiestSecond?: number;
+  /** Where a delivery's time went (bench/run.ts, phaseMeter). */
+  deliveryPhases?: { phase: string; perDelivery: number | null; meanMs: number | null }[];
   /** The Temporal server's persistence calls over the scenario, and its eager start requests. */
   temporalPersistence?: { operation: string; calls: number; seconds: number }[];
 }
@@ -233,6 +235,24 @@ function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }
       lines.push(
         `| ${s.name} | \`${JSON.stringify(s.webhook)}\` | ${v(s.delivery.perSec)} | ${v(s.busiestSecond)} |`,
       );
+  }
+  const phased = r.scenarios.filter((s) => s.deliveryPhases?.length);
+  if (phased.length) {
+    lines.push(
+      '',
+      'Where the time of a delivery goes: each phase’s mean in ms, from the Temporal SDK’s histograms in the worker, ' +
+        'the server’s and Herald’s own, over the scenario; × how often it happened per delivery.',
+      '',
+      `| phase | ${phased.map((s) => s.name).join(' | ')} |`,
+      `|---|${phased.map(() => '---|').join('')}`,
+    );
+    for (const [i, { phase }] of phased[0].deliveryPhases!.entries()) {
+      const cells = phased.map((s) => {
+        const p = s.deliveryPhases![i];
+        return `${v(p.meanMs)} × ${v(p.perDelivery)}`;
+      });
+      lines.push(`| ${phase} | ${cells.join(' | ')} |`);
+    }
   }
   return lines;
 }

@@ -486,6 +486,82 @@ function resourceMeter(pids: Partial<Record<ProcName, number>>) {
 }
 
 /** Sums of the Temporal server's own persistence histograms, by operation (its Prometheus port). */
+/** Prometheus text: each series' value, keyed by its name and labels as written. */
+async function scrape(url: string | undefined): Promise<Map<string, number>> {
+  const series = new Map<string, number>();
+  if (!url) return series;
+  try {
+    for (const line of (await (await fetch(url)).text()).split('\n')) {
+      const m = /^([a-z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/i.exec(line);
+      if (m) series.set(m[1], Number(m[2]));
+    }
+  } catch {}
+  return series;
+}
+
+/**
+ * Where one delivery's time goes (docs/performance.md): the Temporal SDK's histograms in Herald's
+ * worker, the server's, and Herald's own request timer, over a scenario. Each phase: how often it
+ * happened per delivery, and its mean in ms.
+ */
+function phaseMeter(stack: Stack) {
+  const urls = [stack.workerMetricsUrls.sdk, stack.temporalMetricsUrl, stack.workerMetricsUrls.herald];
+  const before = Promise.all(urls.map(scrape));
+  return async (deliveries: number) => {
+    const start = await before;
+    const end = await Promise.all(urls.map(scrape));
+    const [SDK, SERVER, HERALD] = [0, 1, 2];
+    const grown = (source: number, name: string, labels: string[]) => {
+      let sum = 0;
+      for (const [key, value] of end[source]) {
+        if (key !== name && !key.startsWith(`${name}{`)) continue;
+        if (labels.every((l) => key.includes(l))) sum += value - (start[source].get(key) ?? 0);
+      }
+      return sum;
+    };
+    /** sdk: milliseconds; server and Herald: seconds. */
+    const phase = (source: number, metric: string, ...labels: string[]) => {
+      const n = grown(source, `${metric}_count`, labels);
+      const ms = grown(source, `${metric}_sum`, labels) * (source === SDK ? 1 : 1000);
+      return { perDelivery: round(n / Math.max(1, deliveries), 2), meanMs: n ? round(ms / n, 2) : null };
+    };
+    const rpc = (op: string) => phase(SDK, 'temporal_request_latency', `operation="${op}"`);
+    const served = (op: string) =>
+      phase(SERVER, 'service_latency', `operation="${op}"`, 'service_name="frontend"');
+    const stored = (op: string) => phase(SERVER, 'persistence_latency', `operation="${op}"`);
+    const delivery = 'workflow_type="deliveryWorkflow"';
+    return [
+      { phase: 'start: the starter’s call (SDK)', ...rpc('StartWorkflowExecution') },
+      { phase: 'start: in the server (frontend)', ...served('StartWorkflowExecution') },
+      { phase: 'start: CreateWorkflowExecution (persistence)', ...stored('CreateWorkflowExecution') },
+      {
+        phase: 'first task polled, not eager: schedule to start (SDK)',
+        ...phase(SDK, 'temporal_workflow_task_schedule_to_start_latency'),
+      },
+      {
+        phase: 'workflow task, start to completion (SDK)',
+        ...phase(SDK, 'temporal_workflow_task_execution_latency', delivery),
+      },
+      {
+        phase: 'local activity: the attempt (SDK)',
+        ...phase(SDK, 'temporal_local_activity_execution_latency', 'activity_type="sendDelivery"', delivery),
+      },
+      {
+        phase: 'local activity: its HTTP request (Herald)',
+        ...phase(HERALD, 'herald_attempt_duration_seconds'),
+      },
+      { phase: 'completion: the worker’s call (SDK)', ...rpc('RespondWorkflowTaskCompleted') },
+      { phase: 'completion: in the server (frontend)', ...served('RespondWorkflowTaskCompleted') },
+      { phase: 'completion: GetWorkflowExecution (persistence)', ...stored('GetWorkflowExecution') },
+      { phase: 'completion: UpdateWorkflowExecution (persistence)', ...stored('UpdateWorkflowExecution') },
+      {
+        phase: 'end to end, start to completed (SDK)',
+        ...phase(SDK, 'temporal_workflow_endtoend_latency', delivery),
+      },
+    ];
+  };
+}
+
 /** The server's count of eager start requests, kept beside the persistence operations. */
 const EAGER_STARTS = 'eager starts requested';
 
@@ -662,6 +738,7 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
   const floor = await floorRuns(ctx, def.name, Math.min(expectedDeliveries, FLOOR_COUNT), 330);
 
   const before = await temporalPersistence(ctx.stack.temporalMetricsUrl);
+  const phases = phaseMeter(ctx.stack);
   const meter = resourceMeter({ ...ctx.stack.pids, receiver: ctx.receiver.pid });
   ctx.log(`  publishing ${def.events} events at ${def.rate}/s`);
   const pub = await publish({
@@ -688,6 +765,7 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
   await waitForArrivals(ctx, def.name, expectedDeliveries);
   const resources = meter();
   const persistence = persistenceDelta(before, await temporalPersistence(ctx.stack.temporalMetricsUrl));
+  const deliveryPhases = await phases(def.events * def.webhooks);
 
   const expectedKeys = new Set<string>();
   for (const id of pub.ids) for (const p of paths) expectedKeys.add(`${p}|${id}`);
@@ -739,6 +817,7 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
     ...resources,
     publishPhase,
     temporalPersistence: persistence,
+    deliveryPhases,
   };
 }
 

@@ -93,6 +93,8 @@ export interface Stack {
   /** Processes measured: the dev server is `temporal`; the cluster's services have their own names. */
   pids: { api: number; worker: number; postgres?: number } & Record<string, number | undefined>;
   temporalMetricsUrl?: string;
+  /** The worker's own metrics and its Temporal SDK's, for the phases of a delivery. */
+  workerMetricsUrls: { herald: string; sdk: string };
   /** The worker's environment (Temporal's address and TLS settings among it), for the floor's process. */
   workerEnv: NodeJS.ProcessEnv;
   stop(): Promise<void>;
@@ -175,7 +177,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       HERALD_METRICS_PORT: '0',
       ...opts.env,
     };
-    const worker = spawnEntry('worker', { ...env, ...opts.workerEnv });
+    // The worker serves Herald's metrics here and the Temporal SDK's on the next port (src/cli/worker.ts).
+    const workerMetricsPort = await freePort();
+    const worker = spawnEntry('worker', {
+      ...env,
+      HERALD_METRICS_PORT: String(workerMetricsPort),
+      ...opts.workerEnv,
+    });
     stops.push(() => stopChild(worker));
     const api = spawnEntry('api', { ...env, ...opts.apiEnv });
     stops.push(() => stopChild(api));
@@ -211,6 +219,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         : services.temporalPid
           ? `http://127.0.0.1:${temporalMetricsPort}/metrics`
           : undefined,
+      workerMetricsUrls: {
+        herald: `http://127.0.0.1:${workerMetricsPort}/metrics`,
+        sdk: `http://127.0.0.1:${workerMetricsPort + 1}/metrics`,
+      },
       workerEnv: { ...env, ...opts.workerEnv },
       stop: stopAll,
     };
