@@ -1,6 +1,6 @@
 // The admin's own pages: applications (create, rename, access), their keys (create with scopes and
 // subject, the token shown once, revoke), publisher keys, the latest events and the entity browser.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import {
   ApiError,
   type Application,
@@ -204,9 +204,10 @@ function KeyList<K extends ListedKey>(props: {
   const [revoked, setRevoked] = useState('');
   const confirmButton = useRef<HTMLButtonElement>(null);
   const revoke = useAction();
-  // To the confirmation's button, and back to Revoke when kept.
+  // To the confirmation's button, and back to Revoke when kept; before the next paint, so a key
+  // pressed right after the confirmation appears goes to it.
   const lastConfirming = useRef('');
-  useEffect(() => {
+  useLayoutEffect(() => {
     if (confirming) confirmButton.current?.focus();
     else if (lastConfirming.current) document.getElementById(`revoke-${lastConfirming.current}`)?.focus();
     lastConfirming.current = confirming;

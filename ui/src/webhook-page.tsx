@@ -1,6 +1,6 @@
 // One webhook: its actions (pause, resume, Run Test, rotate, edit, delete), Sync Data, recovery,
 // the charts and the log.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { api, type DeliveryNotice, type Sync, type TestResult, type Webhook } from './api';
 import { DeliveryLog } from './deliveries';
 import { RecoveryPanel } from './recovery';
@@ -47,7 +47,8 @@ export function WebhookPage({ id, deliveryId }: { id: string; deliveryId?: strin
   useEffect(() => {
     load.run(async () => setHook(await api.webhook(id)));
   }, [id]);
-  useEffect(() => {
+  // Before the next paint, so a key pressed right after the confirmation appears goes to it.
+  useLayoutEffect(() => {
     if (confirming) confirmButton.current?.focus();
   }, [confirming]);
 
