@@ -485,7 +485,6 @@ function resourceMeter(pids: Partial<Record<ProcName, number>>) {
   };
 }
 
-/** Sums of the Temporal server's own persistence histograms, by operation (its Prometheus port). */
 /** Prometheus text: each series' value, keyed by its name and labels as written. */
 async function scrape(url: string | undefined): Promise<Map<string, number>> {
   const series = new Map<string, number>();
@@ -565,28 +564,22 @@ function phaseMeter(stack: Stack) {
 /** The server's count of eager start requests, kept beside the persistence operations. */
 const EAGER_STARTS = 'eager starts requested';
 
+/**
+ * Sums of the Temporal server's own persistence histograms, by operation (its Prometheus port), and
+ * the starts whose client asked for the first task eagerly (it had a workflow task slot free).
+ */
 async function temporalPersistence(url: string | undefined): Promise<Map<string, { s: number; n: number }>> {
   const totals = new Map<string, { s: number; n: number }>();
-  if (!url) return totals;
-  try {
-    const text = await (await fetch(url)).text();
-    for (const line of text.split('\n')) {
-      // Starts whose client asked for the first task eagerly (it had a workflow task slot free).
-      const eager = /^workflow_eager_execution\{[^}]*\} (\S+)$/.exec(line);
-      if (eager) {
-        const t = totals.get(EAGER_STARTS) ?? { s: 0, n: 0 };
-        t.n += Number(eager[1]);
-        totals.set(EAGER_STARTS, t);
-      }
-      const m = /^persistence_latency_(sum|count)\{([^}]*)\} (\S+)$/.exec(line);
-      if (!m) continue;
-      const op = /operation="([^"]+)"/.exec(m[2])?.[1] ?? '?';
-      const t = totals.get(op) ?? { s: 0, n: 0 };
-      if (m[1] === 'sum') t.s += Number(m[3]);
-      else t.n += Number(m[3]);
-      totals.set(op, t);
-    }
-  } catch {}
+  const add = (op: string, field: 's' | 'n', value: number) => {
+    const t = totals.get(op) ?? { s: 0, n: 0 };
+    t[field] += value;
+    totals.set(op, t);
+  };
+  for (const [key, value] of await scrape(url)) {
+    if (key.startsWith('workflow_eager_execution{')) add(EAGER_STARTS, 'n', value);
+    const m = /^persistence_latency_(sum|count)\{(.*)\}$/.exec(key);
+    if (m) add(/operation="([^"]+)"/.exec(m[2])?.[1] ?? '?', m[1] === 'sum' ? 's' : 'n', value);
+  }
   return totals;
 }
 
