@@ -194,7 +194,8 @@ function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }
       'The floor (bench/floor.ts) is the least a delivery does on Temporal: started eagerly, one local activity that ' +
         'POSTs the same body to the same receiver, completed; run beside each scenario on the same server. Ratios ' +
         'are Herald over the floor at the starts in flight and task slots of Herald’s worker (the first figure); ' +
-        'the second has four times as many of both.',
+        'the second has four times as many of both. Each run, the floor’s and the scenario’s, is charged until the ' +
+        'Temporal server and PostgreSQL are idle again, so what its workflows leave them to do is its own.',
       '',
       `| scenario | floor deliveries/s at ${floored[0].floor!.map((f) => f.concurrency).join(' / ')} in flight | Herald deliveries/s (of floor) | CPU ms per delivery, Herald worker / floor worker | Temporal, Herald / floor | PostgreSQL, Herald / floor | total, Herald / floor (ratio) | starts eager, Herald |`,
       '|---|---|---|---|---|---|---|---|',

@@ -342,6 +342,37 @@ const FLOOR_COUNT = 3_000;
 /** The Temporal server's processes, whose CPU a delivery costs there. */
 const TEMPORAL_PROCS = ['temporal', 'frontend', 'history', 'matching', 'temporal-worker'];
 
+/** CPU seconds so far of the Temporal server's processes and of PostgreSQL's. */
+function serverCpuSeconds(stack: Stack): { temporal: number; postgres: number } {
+  const temporal = Object.entries(stack.pids)
+    .filter(([name, pid]) => TEMPORAL_PROCS.includes(name) && pid)
+    .reduce((sum, [, pid]) => sum + (cpuSeconds(pid as number) ?? 0), 0);
+  const postgres = stack.pids.postgres ? (treeCpuSeconds(stack.pids.postgres) ?? 0) : 0;
+  return { temporal, postgres };
+}
+
+/** Busy means more than this share of a core over a second. */
+const SETTLED_SHARE = 0.05;
+/**
+ * Waits until the Temporal server and PostgreSQL are idle (at most a minute), so that a run is
+ * charged for the work its workflows leave them after its last delivery (visibility records,
+ * transfer and timer tasks), and the next run is not. Returns the seconds it waited.
+ */
+async function settle(stack: Stack): Promise<number> {
+  const t0 = performance.now();
+  const busy = () => {
+    const cpu = serverCpuSeconds(stack);
+    return cpu.temporal + cpu.postgres;
+  };
+  for (let last = busy(); performance.now() - t0 < 60_000; ) {
+    await sleep(1_000);
+    const now = busy();
+    if (now - last < SETTLED_SHARE) break;
+    last = now;
+  }
+  return round((performance.now() - t0) / 1000, 1) ?? 0;
+}
+
 /**
  * The floor beside a scenario (bench/floor.ts): the least a delivery does on Temporal, in the same
  * run, on the same server and receiver. CPU per delivery of its own process (worker and starter
@@ -351,19 +382,13 @@ async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: n
   const runs = [];
   for (const { concurrency, workflowTaskSlots } of floorSettings(ctx.stack.workerEnv)) {
     const child = forkTs('floor.ts', ctx.stack.workerEnv);
-    const temporalPids = Object.entries(ctx.stack.pids)
-      .filter(([name, pid]) => TEMPORAL_PROCS.includes(name) && pid)
-      .map(([, pid]) => pid as number);
-    const temporalCpu = () => temporalPids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
-    let temporalBefore = 0;
-    let postgresBefore = 0;
+    let serverBefore = { temporal: 0, postgres: 0 };
     const result = await new Promise<{ ok: number; elapsedMs: number; cpuSeconds: number }>(
       (resolve, reject) => {
         child.on('message', (m: { ready?: boolean; ok: number; elapsedMs: number; cpuSeconds: number }) => {
           if (!m.ready) return resolve(m);
           // Its worker is up (the bundling and connecting are not a delivery's): measure from here.
-          temporalBefore = temporalCpu();
-          postgresBefore = ctx.stack.pids.postgres ? (treeCpuSeconds(ctx.stack.pids.postgres) ?? 0) : 0;
+          serverBefore = serverCpuSeconds(ctx.stack);
           child.send('go');
         });
         child.once('exit', (code) => reject(new Error(`floor exited with ${code}`)));
@@ -376,15 +401,16 @@ async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: n
         });
       },
     );
-    const temporal = temporalCpu() - temporalBefore;
-    const postgres = ctx.stack.pids.postgres
-      ? (treeCpuSeconds(ctx.stack.pids.postgres) ?? 0) - postgresBefore
-      : 0;
+    const settledSeconds = await settle(ctx.stack);
+    const serverAfter = serverCpuSeconds(ctx.stack);
+    const temporal = serverAfter.temporal - serverBefore.temporal;
+    const postgres = serverAfter.postgres - serverBefore.postgres;
     const per = (sec: number) => round((sec / Math.max(1, result.ok)) * 1000, 2);
     runs.push({
       concurrency,
       deliveries: result.ok,
       perSec: round(result.ok / (result.elapsedMs / 1000)),
+      settledSeconds,
       cpuMsPerDelivery: { worker: per(result.cpuSeconds), temporal: per(temporal), postgres: per(postgres) },
     });
     await ctx.receiver.forget(`${scenario}-floor`);
@@ -756,6 +782,7 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
     resumeMs = performance.now() - t;
   }
   await waitForArrivals(ctx, def.name, expectedDeliveries);
+  const settledSeconds = await settle(ctx.stack);
   const resources = meter();
   const persistence = persistenceDelta(before, await temporalPersistence(ctx.stack.temporalMetricsUrl));
   const deliveryPhases = await phases(def.events * def.webhooks);
@@ -808,6 +835,7 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
     e2eFrom: releasedAt ? 'the resume call' : 'each event’s scheduled send time',
     ledger,
     ...resources,
+    settledSeconds,
     publishPhase,
     temporalPersistence: persistence,
     deliveryPhases,
@@ -933,6 +961,7 @@ async function syncScenario(ctx: Ctx, def: ScenarioDef) {
     status = (await ctx.api.call('GET', `/v1/syncs/${sync.id}`)).body.status;
     if (status !== 'completed') await sleep(200);
   }
+  const settledSeconds = await settle(ctx.stack);
   const resources = meter();
   const persistence = persistenceDelta(before, await temporalPersistence(ctx.stack.temporalMetricsUrl));
 
@@ -957,6 +986,7 @@ async function syncScenario(ctx: Ctx, def: ScenarioDef) {
     e2eFrom: 'the sync start call',
     ledger: { ...acc.ledger, published: entities, fanOut: 1 },
     ...resources,
+    settledSeconds,
     temporalPersistence: persistence,
   };
 }
