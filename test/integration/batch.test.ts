@@ -63,6 +63,18 @@ test('a batch publishes every event in order, one result each: accepted, or dupl
   await eventually(async () => receiver.on('/batch').length >= 3);
   const ids = receiver.on('/batch').map((r) => JSON.parse(r.body).id);
   expect(ids.sort()).toEqual(['batch-one', 'batch-seen', results[1].id].sort());
+
+  // Delivered since, a repeat still answers what the first publish did: the status each delivery
+  // was created with, not the one it has now.
+  expect(first.body.deliveries.map((d: { status: string }) => d.status)).toEqual(['pending']);
+  await eventually(
+    async () =>
+      (await admin.get(`/v1/deliveries/${first.body.deliveries[0].id}`)).body.status === 'succeeded',
+  );
+  const seenAgain = personEvent('b-0', { id: 'batch-seen', scopes: ['batch'] });
+  expect((await admin.post('/v1/events', seenAgain)).body).toEqual(first.body);
+  const batchAgain = await admin.post('/v1/events/batch', { events: [seenAgain] });
+  expect(batchAgain.body.data).toEqual([{ index: 0, status: 'duplicate', ...first.body }]);
 });
 
 test('one refused event refuses the whole batch with its index named, and nothing is written', async () => {

@@ -37,8 +37,8 @@ const toFanOut = (eventType: string) => (r: Record<string, string>) =>
 /**
  * POST /v1/events in one round trip (herald_publish, migration 005): updates the entity's
  * snapshot from the event, writes the event and its fan-out. Data and scopes the event leaves out
- * are the entity's last ones. An event id seen before returns its first deliveries and changes
- * nothing.
+ * are the entity's last ones. An event id seen before changes nothing and answers as its first
+ * publish did (firstAnswer: one more round trip, for repeats only).
  */
 export async function publishEvent(
   pool: Pool,
@@ -56,12 +56,14 @@ export async function publishEvent(
         e.scopes ?? null,
       ]),
     );
+    if (rows[0]?.duplicate)
+      return { id: e.id, deliveries: (await firstAnswer(pool, [e.id])).get(e.id) ?? [] };
     return { id: e.id, deliveries: rows.map(toFanOut(e.type)) };
   } catch (err) {
     // The same id published concurrently for another entity: the first one stands.
     const pgErr = err as { code?: string; constraint?: string };
     if (pgErr.code !== '23505' || pgErr.constraint !== 'events_pkey') throw err;
-    return { id: e.id, deliveries: await deliveriesOfEvent(pool, e.id) };
+    return { id: e.id, deliveries: (await firstAnswer(pool, [e.id])).get(e.id) ?? [] };
   }
 }
 
@@ -103,10 +105,13 @@ export async function publishBatch(pool: Pool, events: BatchEvent[]): Promise<Ba
     if (pgErr.code !== '23505' || pgErr.constraint !== 'events_pkey') throw err;
     rows = (await run()).rows;
   }
+  const repeated = rows.filter((r) => r.duplicate).map((r) => events[r.idx].id);
+  const first = repeated.length > 0 ? await firstAnswer(pool, repeated) : undefined;
   return rows.map((r) => ({
     id: events[r.idx].id,
     duplicate: r.duplicate,
-    deliveries: r.deliveries.map((d) => ({ ...d, eventType: events[r.idx].type })),
+    deliveries:
+      first?.get(events[r.idx].id) ?? r.deliveries.map((d) => ({ ...d, eventType: events[r.idx].type })),
   }));
 }
 
@@ -164,13 +169,31 @@ export async function insertTestDelivery(
   );
 }
 
-async function deliveriesOfEvent(db: Pool | PoolClient, eventId: string): Promise<FanOutDelivery[]> {
+/**
+ * The deliveries of events by event id, each with its status now, or (`first`) with the status it
+ * was created with (migration 017): what the event's first publish answered.
+ */
+async function deliveriesOf(
+  db: Pool | PoolClient,
+  eventIds: string[],
+  status: 'now' | 'first',
+): Promise<Map<string, FanOutDelivery[]>> {
   const { rows } = await db.query(
-    'SELECT id, webhook_id, application_id, event_type, status FROM deliveries WHERE event_id = $1 ORDER BY id',
-    [eventId],
+    prepared(
+      `deliveries_of_events_${status}`,
+      `SELECT event_id, id, webhook_id, application_id, event_type,
+              ${status === 'first' ? 'coalesce(created_status, status)' : 'status'} AS status
+         FROM deliveries WHERE event_id = ANY($1) ORDER BY event_id, id`,
+      [eventIds],
+    ),
   );
-  return rows.map((r) => toFanOut(r.event_type)(r));
+  const byEvent = new Map<string, FanOutDelivery[]>(eventIds.map((id) => [id, []]));
+  for (const r of rows) byEvent.get(r.event_id)?.push(toFanOut(r.event_type)(r));
+  return byEvent;
 }
+
+/** What the first publish of each of these events answered. */
+const firstAnswer = (db: Pool | PoolClient, eventIds: string[]) => deliveriesOf(db, eventIds, 'first');
 
 /** An events row (or its `to_jsonb`, where created_at is a string) as the envelope builder takes it. */
 export function toEvent(r: Record<string, any>) {
@@ -189,7 +212,7 @@ export function toEvent(r: Record<string, any>) {
 export async function getEvent(db: Pool, id: string) {
   const { rows } = await db.query('SELECT * FROM events WHERE id = $1', [id]);
   if (!rows[0]) return undefined;
-  return { ...toEvent(rows[0]), deliveries: await deliveriesOfEvent(db, id) };
+  return { ...toEvent(rows[0]), deliveries: (await deliveriesOf(db, [id], 'now')).get(id) ?? [] };
 }
 
 export interface EventFilter {
