@@ -17,7 +17,7 @@ import {
 import { claimOutbox, deleteOutboxEntries, type OutboxEntry } from '../db/queries/outbox';
 import type { Logger } from '../logger';
 import { searchAttributes } from './search-attributes';
-import { startsInFlight, type WorkflowSlotSupplier } from './task-slots';
+import { startsInFlight } from './task-slots';
 
 /** Rows claimed per round trip. */
 const CLAIM_BATCH = 64;
@@ -68,8 +68,8 @@ export function startWorkflowStarter(deps: {
   logger: Logger;
   /** False once the worker is shutting down: a start would hand it a task it cannot take. */
   accepting: () => boolean;
-  /** The worker's workflow task slots: a delivery's start waits for one, so that it goes out eager. */
-  workflowSlots: WorkflowSlotSupplier;
+  /** The worker's workflow task slots, which bound the starts in flight (startsInFlight). */
+  workflowTaskSlots: number;
 }): { stop(): Promise<void> } {
   const { client, config } = deps;
   const taskQueue = config.temporal.taskQueue;
@@ -102,39 +102,34 @@ export function startWorkflowStarter(deps: {
     listener = c;
   }
 
-  async function startDelivery(row: DeliveryToStart): Promise<boolean> {
-    const admitted = await deps.workflowSlots.admitStart();
-    try {
-      return await started(
-        client.workflow.start(deliveryWorkflow, {
-          workflowId: workflowIds.delivery(row.id),
-          taskQueue,
-          // A new delivery: a second start (a lapsed claim) is refused, and harmless. A handed-over
-          // one may have had a run that ended when it held the delivery; its gate makes a second
-          // start after this one ended harmless too.
-          workflowIdReusePolicy: row.handedOver
-            ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
-            : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [
-            {
-              deliveryId: row.id,
-              retry: config.retry,
-              requestTimeoutMs: config.requestTimeoutMs,
-              outageMaxMs: config.outageMaxMs,
-              continueFrom: row.handedOver,
-            },
-          ],
-          typedSearchAttributes: [
-            { key: searchAttributes.applicationId, value: row.applicationId },
-            { key: searchAttributes.webhookId, value: row.webhookId },
-            { key: searchAttributes.eventType, value: row.eventType },
-          ],
-          requestEagerStart: true,
-        }),
-      );
-    } finally {
-      admitted();
-    }
+  function startDelivery(row: DeliveryToStart): Promise<boolean> {
+    return started(
+      client.workflow.start(deliveryWorkflow, {
+        workflowId: workflowIds.delivery(row.id),
+        taskQueue,
+        // A new delivery: a second start (a lapsed claim) is refused, and harmless. A handed-over
+        // one may have had a run that ended when it held the delivery; its gate makes a second
+        // start after this one ended harmless too.
+        workflowIdReusePolicy: row.handedOver
+          ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
+          : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        args: [
+          {
+            deliveryId: row.id,
+            retry: config.retry,
+            requestTimeoutMs: config.requestTimeoutMs,
+            outageMaxMs: config.outageMaxMs,
+            continueFrom: row.handedOver,
+          },
+        ],
+        typedSearchAttributes: [
+          { key: searchAttributes.applicationId, value: row.applicationId },
+          { key: searchAttributes.webhookId, value: row.webhookId },
+          { key: searchAttributes.eventType, value: row.eventType },
+        ],
+        requestEagerStart: true,
+      }),
+    );
   }
 
   /** One release per webhook: a resume, or deliveries to hand on in strict order, while it runs make it look again. */
@@ -208,7 +203,7 @@ export function startWorkflowStarter(deps: {
     for (const d of deliveries.filter((d) => d.strict))
       strictByWebhook.set(d.webhookId, [...(strictByWebhook.get(d.webhookId) ?? []), d]);
     const work = [...entries, ...deliveries.filter((d) => !d.strict), ...strictByWebhook.values()];
-    await eachLimited(work, startsInFlight(deps.workflowSlots.size), async (item) => {
+    await eachLimited(work, startsInFlight(deps.workflowTaskSlots), async (item) => {
       try {
         if (Array.isArray(item)) {
           await signalRelease({ webhookId: item[0].webhookId, applicationId: item[0].applicationId });

@@ -12,7 +12,7 @@ import type { SecretCipher } from '../secret-cipher';
 import { connectionOptions } from './connection';
 import { installRuntime } from './runtime';
 import { startWorkflowStarter } from './starter';
-import { WorkflowSlotSupplier, workflowTaskSlots } from './task-slots';
+import { workflowTaskSlots } from './task-slots';
 
 /** `npm run build` writes the pre-bundled workflow code here; without it the worker bundles at start. */
 export const WORKFLOW_BUNDLE = path.resolve(__dirname, '../../workflow-bundle.js');
@@ -42,7 +42,7 @@ export async function createHeraldWorker(opts: {
     opts.workflowBundlePath ??
     opts.config.workflowBundle ??
     (existsSync(WORKFLOW_BUNDLE) ? WORKFLOW_BUNDLE : undefined);
-  const workflowSlots = new WorkflowSlotSupplier(workflowTaskSlots(opts.config.workerCachedWorkflows));
+  const slots = workflowTaskSlots(opts.config.workerCachedWorkflows);
   const worker = await Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,
@@ -59,17 +59,13 @@ export async function createHeraldWorker(opts: {
       requestTimeoutMs: opts.config.requestTimeoutMs,
       retry: opts.config.retry,
     }),
+    maxConcurrentActivityTaskExecutions: 200,
     // The SDK would size the cache from the heap limit (about 2,000 workflows here): 10,000
     // deliveries in retry took the worker past 1 GiB (docs/performance.md). An evicted workflow
     // replays its history on its next task (the replay tests keep that safe). Tasks in flight
-    // cannot exceed the cache; the starter's eager starts wait for a free one (WorkflowSlotSupplier).
+    // cannot exceed the cache; the starter's starts in flight follow from them.
     maxCachedWorkflows: opts.config.workerCachedWorkflows,
-    tuner: {
-      workflowTaskSlotSupplier: workflowSlots,
-      activityTaskSlotSupplier: { type: 'fixed-size', numSlots: 200 },
-      localActivityTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
-      nexusTaskSlotSupplier: { type: 'fixed-size', numSlots: 100 },
-    },
+    maxConcurrentWorkflowTaskExecutions: slots,
     // A chunk activity learns of a pause or cancel from a heartbeat's answer: at most a second late.
     maxHeartbeatThrottleInterval: '1s',
     // SIGTERM: in-flight activities get this long to finish before the worker stops.
@@ -86,12 +82,11 @@ export async function createHeraldWorker(opts: {
         config: opts.config,
         logger: opts.logger,
         accepting: () => worker.getState() === 'RUNNING' || worker.getState() === 'INITIALIZED',
-        workflowSlots,
+        workflowTaskSlots: slots,
       });
       try {
         await running;
       } finally {
-        workflowSlots.close();
         await starter.stop();
         sender.close();
         await connection.close();
