@@ -38,12 +38,13 @@ const toFanOut = (eventType: string) => (r: Record<string, string>) =>
  * POST /v1/events in one round trip (herald_publish, migration 005): updates the entity's
  * snapshot from the event, writes the event and its fan-out. Data and scopes the event leaves out
  * are the entity's last ones. An event id seen before changes nothing and answers as its first
- * publish did (firstAnswer: one more round trip, for repeats only).
+ * publish did (one more round trip, for repeats only).
  */
 export async function publishEvent(
   pool: Pool,
   e: Omit<NewEvent, 'data' | 'scopes'> & { id: string; data?: Record<string, unknown>; scopes?: string[] },
 ): Promise<PublishResult> {
+  const firstAnswer = async () => (await deliveriesOf(pool, [e.id], 'first')).get(e.id) ?? [];
   try {
     const { rows } = await pool.query(
       prepared('publish_event', 'SELECT * FROM herald_publish($1, $2, $3, $4, $5, $6, $7)', [
@@ -56,14 +57,13 @@ export async function publishEvent(
         e.scopes ?? null,
       ]),
     );
-    if (rows[0]?.duplicate)
-      return { id: e.id, deliveries: (await firstAnswer(pool, [e.id])).get(e.id) ?? [] };
+    if (rows[0]?.duplicate) return { id: e.id, deliveries: await firstAnswer() };
     return { id: e.id, deliveries: rows.map(toFanOut(e.type)) };
   } catch (err) {
     // The same id published concurrently for another entity: the first one stands.
     const pgErr = err as { code?: string; constraint?: string };
     if (pgErr.code !== '23505' || pgErr.constraint !== 'events_pkey') throw err;
-    return { id: e.id, deliveries: (await firstAnswer(pool, [e.id])).get(e.id) ?? [] };
+    return { id: e.id, deliveries: await firstAnswer() };
   }
 }
 
@@ -106,7 +106,7 @@ export async function publishBatch(pool: Pool, events: BatchEvent[]): Promise<Ba
     rows = (await run()).rows;
   }
   const repeated = rows.filter((r) => r.duplicate).map((r) => events[r.idx].id);
-  const first = repeated.length > 0 ? await firstAnswer(pool, repeated) : undefined;
+  const first = repeated.length > 0 ? await deliveriesOf(pool, repeated, 'first') : undefined;
   return rows.map((r) => ({
     id: events[r.idx].id,
     duplicate: r.duplicate,
@@ -191,9 +191,6 @@ async function deliveriesOf(
   for (const r of rows) byEvent.get(r.event_id)?.push(toFanOut(r.event_type)(r));
   return byEvent;
 }
-
-/** What the first publish of each of these events answered. */
-const firstAnswer = (db: Pool | PoolClient, eventIds: string[]) => deliveriesOf(db, eventIds, 'first');
 
 /** An events row (or its `to_jsonb`, where created_at is a string) as the envelope builder takes it. */
 export function toEvent(r: Record<string, any>) {
