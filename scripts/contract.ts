@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { startStack } from '../bench/stack';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -41,6 +42,31 @@ function ensureSchemathesis(): void {
   ]);
 }
 
+/**
+ * Schemathesis's report, line by line, with its section banners (`=== SUMMARY ===`, and the
+ * closing `=== 1 warning in 61.50s ===`) drawn with dashes: its closing banner has the form of
+ * pytest's, and a CI reader that takes it for pytest's reads a run of no test (a warning and no
+ * count). Resolves with the test case counts of its summary, the run's closing line here.
+ */
+async function reprint(out: NodeJS.ReadableStream) {
+  let cases: { passed: number; failed: number; skipped: number } | undefined;
+  let casesNext = false;
+  const count = (line: string, word: string) => Number(line.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
+  for await (const line of createInterface({ input: out, crlfDelay: Number.POSITIVE_INFINITY })) {
+    const banner = line.match(/^=+ (.+?) =+$/);
+    console.log(banner ? `--- ${banner[1]} ---` : line);
+    if (casesNext && /\d+ generated/.test(line)) {
+      cases = {
+        passed: count(line, 'passed'),
+        failed: count(line, 'failed'),
+        skipped: count(line, 'skipped'),
+      };
+    }
+    casesNext = line.trim() === 'Test cases:' || (casesNext && line.trim() === '');
+  }
+  return cases;
+}
+
 async function main(): Promise<number> {
   ensureSchemathesis();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-contract-'));
@@ -66,11 +92,17 @@ async function main(): Promise<number> {
       ...process.argv.slice(2),
     ];
     const child = spawn(SCHEMATHESIS, args, {
-      stdio: 'inherit',
+      stdio: ['ignore', 'pipe', 'inherit'],
       cwd: dataDir,
       env: { ...process.env, HERALD_ADMIN_TOKEN: stack.adminToken },
     });
-    return await new Promise<number>((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+    const report = reprint(child.stdout);
+    const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
+    const cases = await report;
+    // A failing run failed at least one case, however its summary words the failures.
+    const failed = code === 0 ? (cases?.failed ?? 0) : Math.max(1, cases?.failed ?? 0);
+    console.log(`contract: ${cases?.passed ?? 0} passed, ${failed} failed, ${cases?.skipped ?? 0} skipped`);
+    return code;
   } finally {
     await stack.stop();
     rmSync(dataDir, { recursive: true, force: true });
