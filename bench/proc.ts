@@ -94,3 +94,23 @@ export function threadCpuSeconds(pid: number): Record<string, number> {
   }
   return out;
 }
+
+/** The machine's CPU ticks so far (first line of /proc/stat): busy (user, nice, system, irq, softirq) and all. */
+export function machineTicks(): { busy: number; all: number } {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
+    .slice(0, 200)
+    .split('\n', 1)[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
+  const busy = user + nice + system + irq + softirq;
+  return { busy, all: busy + idle + iowait + (steal || 0) };
+}
+
+/** The share of every core that was busy since `since` (machineTicks()), in percent. */
+export function coresBusySince(since: { busy: number; all: number }): number | null {
+  const now = machineTicks();
+  const all = now.all - since.all;
+  return all > 0 ? Math.round(((now.busy - since.busy) / all) * 1000) / 10 : null;
+}

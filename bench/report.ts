@@ -15,7 +15,13 @@ interface Scenario {
   title: string;
   publish?: { perSec: number | null; latencyMs: Latency; generatorLagMs: Latency; errors: number };
   publishLimit?: Limit;
-  delivery: { perSec: number | null; seconds: number | null; attemptsPerDelivery: number | null };
+  delivery: {
+    perSec: number | null;
+    seconds: number | null;
+    attemptsPerDelivery: number | null;
+    /** Percent of all the machine's cores busy from the first publish (or the resume) to the last arrival. */
+    coresBusy?: number | null;
+  };
   deliveryLimit: Limit;
   e2eMs: Latency;
   e2eFrom: string;
@@ -36,6 +42,8 @@ interface Scenario {
     concurrency: number;
     deliveries: number;
     perSec: number | null;
+    /** Percent of all the machine's cores busy while it ran. */
+    coresBusy?: number | null;
     cpuMsPerDelivery: { worker: number | null; temporal: number | null; postgres: number | null };
   }[];
   /** The scenario's webhook settings (ordering, throttle) and the most arrivals in any second. */
@@ -91,6 +99,10 @@ const ratio = (a: number | null | undefined, b: number | null | undefined) =>
   a && b ? `${Math.round((a / b) * 1000) / 10} %` : '–';
 /** a as a multiple of b: "1.23×". */
 /** Starts that asked for their first task eagerly, of all workflows the server created. */
+function percent(share: number | null | undefined): string {
+  return share == null ? '–' : `${share} %`;
+}
+
 function eagerShare(rows: Scenario['temporalPersistence']): string {
   const calls = (op: string) => rows?.find((r) => r.operation === op)?.calls;
   const eager = calls('eager starts requested');
@@ -197,8 +209,8 @@ function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }
         'the second has four times as many of both. Each run, the floor’s and the scenario’s, is charged until the ' +
         'Temporal server and PostgreSQL are idle again, so what its workflows leave them to do is its own.',
       '',
-      `| scenario | floor deliveries/s at ${floored[0].floor!.map((f) => f.concurrency).join(' / ')} in flight | Herald deliveries/s (of floor) | CPU ms per delivery, Herald worker / floor worker | Temporal, Herald / floor | PostgreSQL, Herald / floor | total, Herald / floor (ratio) | starts eager, Herald |`,
-      '|---|---|---|---|---|---|---|---|',
+      `| scenario | floor deliveries/s at ${floored[0].floor!.map((f) => f.concurrency).join(' / ')} in flight | Herald deliveries/s (of floor) | CPU ms per delivery, Herald worker / floor worker | Temporal, Herald / floor | PostgreSQL, Herald / floor | total, Herald / floor (ratio) | starts eager, Herald | cores busy, Herald / floor |`,
+      '|---|---|---|---|---|---|---|---|---|',
     );
     for (const s of floored) {
       const f = s.floor![0];
@@ -221,7 +233,7 @@ function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }
         `| ${s.name} | ${s.floor!.map((x) => v(x.perSec)).join(' / ')} | ${v(s.delivery.perSec)} (${ratioX(s.delivery.perSec, f.perSec)}) | ` +
           `${pair(hw, c.worker)} | ${pair(ht, c.temporal)} | ${pair(hp, c.postgres)} | ` +
           `${v(Math.round(hTotal * 100) / 100)} / ${v(Math.round(fTotal * 100) / 100)} (${ratioX(hTotal, fTotal)}) | ` +
-          `${eagerShare(s.temporalPersistence)} |`,
+          `${eagerShare(s.temporalPersistence)} | ${percent(s.delivery.coresBusy)} / ${percent(f.coresBusy)} |`,
       );
     }
   }

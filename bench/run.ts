@@ -21,7 +21,16 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { startsInFlight, workflowTaskSlots } from '../src/temporal/task-slots';
 import { lanes, quantile, request } from './http';
-import { cpuSeconds, cpuSplit, peakRssMiB, resetPeakRss, threadCpuSeconds, treeCpuSeconds } from './proc';
+import {
+  coresBusySince,
+  cpuSeconds,
+  cpuSplit,
+  machineTicks,
+  peakRssMiB,
+  resetPeakRss,
+  threadCpuSeconds,
+  treeCpuSeconds,
+} from './proc';
 import { markdownReport } from './report';
 import { forkTs, type Receiver, ROOT, type Stack, sleep, startReceiver, startStack } from './stack';
 
@@ -383,12 +392,18 @@ async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: n
   for (const { concurrency, workflowTaskSlots } of floorSettings(ctx.stack.workerEnv)) {
     const child = forkTs('floor.ts', ctx.stack.workerEnv);
     let serverBefore = { temporal: 0, postgres: 0 };
+    let ticks = machineTicks();
+    let coresBusy: number | null = null;
     const result = await new Promise<{ ok: number; elapsedMs: number; cpuSeconds: number }>(
       (resolve, reject) => {
         child.on('message', (m: { ready?: boolean; ok: number; elapsedMs: number; cpuSeconds: number }) => {
-          if (!m.ready) return resolve(m);
+          if (!m.ready) {
+            coresBusy = coresBusySince(ticks);
+            return resolve(m);
+          }
           // Its worker is up (the bundling and connecting are not a delivery's): measure from here.
           serverBefore = serverCpuSeconds(ctx.stack);
+          ticks = machineTicks();
           child.send('go');
         });
         child.once('exit', (code) => reject(new Error(`floor exited with ${code}`)));
@@ -411,6 +426,7 @@ async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: n
       deliveries: result.ok,
       perSec: round(result.ok / (result.elapsedMs / 1000)),
       settledSeconds,
+      coresBusy,
       cpuMsPerDelivery: { worker: per(result.cpuSeconds), temporal: per(temporal), postgres: per(postgres) },
     });
     await ctx.receiver.forget(`${scenario}-floor`);
@@ -760,6 +776,8 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
   const phases = phaseMeter(ctx.stack);
   const meter = resourceMeter({ ...ctx.stack.pids, receiver: ctx.receiver.pid });
   ctx.log(`  publishing ${def.events} events at ${def.rate}/s`);
+  // The cores' busy share while delivering: from the first publish, or from the resume.
+  let ticks = machineTicks();
   const pub = await publish({
     url: `${ctx.stack.apiUrl}/v1/events`,
     token: ctx.publishToken,
@@ -778,10 +796,12 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
     ctx.log(`  resuming ${hookIds.length} webhook(s)`);
     const t = performance.now();
     releasedAt = Date.now();
+    ticks = machineTicks();
     for (const id of hookIds) await ctx.api.call('POST', `/v1/webhooks/${id}/resume`);
     resumeMs = performance.now() - t;
   }
   await waitForArrivals(ctx, def.name, expectedDeliveries);
+  const coresBusy = coresBusySince(ticks);
   const settledSeconds = await settle(ctx.stack);
   const resources = meter();
   const persistence = persistenceDelta(before, await temporalPersistence(ctx.stack.temporalMetricsUrl));
@@ -827,6 +847,7 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
       perSec: round(span > 0 ? (acc.ledger.deliveredUnique - (releasedAt ? 0 : 1)) / span : undefined),
       seconds: round(span),
       attemptsPerDelivery: round(acc.ledger.requests / Math.max(1, acc.ledger.deliveredUnique), 2),
+      coresBusy,
     },
     deliveryLimit,
     floor,
