@@ -17,7 +17,7 @@ import {
 import { claimOutbox, deleteOutboxEntries, type OutboxEntry } from '../db/queries/outbox';
 import type { Logger } from '../logger';
 import { searchAttributes } from './search-attributes';
-import { startsInFlight } from './task-slots';
+import type { DeliveriesInFlight } from './task-slots';
 
 /** Rows claimed per round trip. */
 const CLAIM_BATCH = 64;
@@ -68,8 +68,8 @@ export function startWorkflowStarter(deps: {
   logger: Logger;
   /** False once the worker is shutting down: a start would hand it a task it cannot take. */
   accepting: () => boolean;
-  /** The worker's workflow task slots, which bound the starts in flight (startsInFlight). */
-  workflowTaskSlots: number;
+  /** The places of new deliveries under way, which bound the starts (task-slots.ts). */
+  inFlight: DeliveriesInFlight;
 }): { stop(): Promise<void> } {
   const { client, config } = deps;
   const taskQueue = config.temporal.taskQueue;
@@ -102,10 +102,13 @@ export function startWorkflowStarter(deps: {
     listener = c;
   }
 
-  function startDelivery(row: DeliveryToStart): Promise<boolean> {
-    return started(
+  /** A new delivery first takes a place among those under way, given back if it did not start. */
+  async function startDelivery(row: DeliveryToStart): Promise<boolean> {
+    const workflowId = workflowIds.delivery(row.id);
+    if (!row.handedOver) await deps.inFlight.take(workflowId);
+    const start = started(
       client.workflow.start(deliveryWorkflow, {
-        workflowId: workflowIds.delivery(row.id),
+        workflowId,
         taskQueue,
         // A new delivery: a second start (a lapsed claim) is refused, and harmless. A handed-over
         // one may have had a run that ended when it held the delivery; its gate makes a second
@@ -130,6 +133,12 @@ export function startWorkflowStarter(deps: {
         requestEagerStart: true,
       }),
     );
+    const ok = await start.catch((err) => {
+      deps.inFlight.giveBack(workflowId);
+      throw err;
+    });
+    if (!ok) deps.inFlight.giveBack(workflowId);
+    return ok;
   }
 
   /** One release per webhook: a resume, or deliveries to hand on in strict order, while it runs make it look again. */
@@ -203,7 +212,7 @@ export function startWorkflowStarter(deps: {
     for (const d of deliveries.filter((d) => d.strict))
       strictByWebhook.set(d.webhookId, [...(strictByWebhook.get(d.webhookId) ?? []), d]);
     const work = [...entries, ...deliveries.filter((d) => !d.strict), ...strictByWebhook.values()];
-    await eachLimited(work, startsInFlight(deps.workflowTaskSlots), async (item) => {
+    await eachLimited(work, deps.inFlight.limit, async (item) => {
       try {
         if (Array.isArray(item)) {
           await signalRelease({ webhookId: item[0].webhookId, applicationId: item[0].applicationId });

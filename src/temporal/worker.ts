@@ -12,7 +12,7 @@ import type { SecretCipher } from '../secret-cipher';
 import { connectionOptions } from './connection';
 import { installRuntime } from './runtime';
 import { startWorkflowStarter } from './starter';
-import { workflowTaskSlots } from './task-slots';
+import { DeliveriesInFlight, startsInFlight, workflowTaskSlots } from './task-slots';
 
 /** `npm run build` writes the pre-bundled workflow code here; without it the worker bundles at start. */
 export const WORKFLOW_BUNDLE = path.resolve(__dirname, '../../workflow-bundle.js');
@@ -43,6 +43,9 @@ export async function createHeraldWorker(opts: {
     opts.config.workflowBundle ??
     (existsSync(WORKFLOW_BUNDLE) ? WORKFLOW_BUNDLE : undefined);
   const slots = workflowTaskSlots(opts.config.workerCachedWorkflows);
+  // A place not given back by an attempt here (it ran on another worker) lapses after the longest
+  // an attempt can take, with a margin for a slow workflow task.
+  const inFlight = new DeliveriesInFlight(startsInFlight(slots), opts.config.requestTimeoutMs + 30_000);
   const worker = await Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,
@@ -66,6 +69,7 @@ export async function createHeraldWorker(opts: {
     // cannot exceed the cache; the starter's starts in flight follow from them.
     maxCachedWorkflows: opts.config.workerCachedWorkflows,
     maxConcurrentWorkflowTaskExecutions: slots,
+    interceptors: { activity: [inFlight.giveBackOnFirstAttempt] },
     // A chunk activity learns of a pause or cancel from a heartbeat's answer: at most a second late.
     maxHeartbeatThrottleInterval: '1s',
     // SIGTERM: in-flight activities get this long to finish before the worker stops.
@@ -82,11 +86,12 @@ export async function createHeraldWorker(opts: {
         config: opts.config,
         logger: opts.logger,
         accepting: () => worker.getState() === 'RUNNING' || worker.getState() === 'INITIALIZED',
-        workflowTaskSlots: slots,
+        inFlight,
       });
       try {
         await running;
       } finally {
+        inFlight.close();
         await starter.stop();
         sender.close();
         await connection.close();
