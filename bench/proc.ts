@@ -98,7 +98,6 @@ export function threadCpuSeconds(pid: number): Record<string, number> {
 /** The machine's CPU ticks so far (first line of /proc/stat): busy (user, nice, system, irq, softirq) and all. */
 export function machineTicks(): { busy: number; all: number } {
   const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8')
-    .slice(0, 200)
     .split('\n', 1)[0]
     .trim()
     .split(/\s+/)

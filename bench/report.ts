@@ -98,20 +98,18 @@ const v = (n: number | null | undefined) => (n === null || n === undefined ? '�
 const ratio = (a: number | null | undefined, b: number | null | undefined) =>
   a && b ? `${Math.round((a / b) * 1000) / 10} %` : '–';
 /** a as a multiple of b: "1.23×". */
-/** Starts that asked for their first task eagerly, of all workflows the server created. */
-function percent(share: number | null | undefined): string {
-  return share == null ? '–' : `${share} %`;
-}
+const ratioX = (a: number | null | undefined, b: number | null | undefined) =>
+  a && b ? `${Math.round((a / b) * 100) / 100}×` : '–';
+/** A share already in percent: "88.7 %". */
+const percent = (share: number | null | undefined) => (share == null ? '–' : `${share} %`);
 
+/** Starts that asked for their first task eagerly, of all workflows the server created. */
 function eagerShare(rows: Scenario['temporalPersistence']): string {
   const calls = (op: string) => rows?.find((r) => r.operation === op)?.calls;
   const eager = calls('eager starts requested');
   const created = calls('CreateWorkflowExecution');
   return eager === undefined || !created ? '–' : `${Math.round((eager / created) * 100)} %`;
 }
-
-const ratioX = (a: number | null | undefined, b: number | null | undefined) =>
-  a && b ? `${Math.round((a / b) * 100) / 100}×` : '–';
 
 /** The processes a delivery costs CPU in, in the order the tables list them (bench/topologies.ts too). */
 export const PROCESS_ORDER = [

@@ -50,19 +50,18 @@ function ensureSchemathesis(): void {
  */
 async function reprint(out: NodeJS.ReadableStream) {
   let cases: { passed: number; failed: number; skipped: number } | undefined;
-  let casesNext = false;
   const count = (line: string, word: string) => Number(line.match(new RegExp(`(\\d+) ${word}`))?.[1] ?? 0);
   for await (const line of createInterface({ input: out, crlfDelay: Number.POSITIVE_INFINITY })) {
     const banner = line.match(/^=+ (.+?) =+$/);
     console.log(banner ? `--- ${banner[1]} ---` : line);
-    if (casesNext && /\d+ generated/.test(line)) {
+    // The summary's "Test cases:" count, the one line that says "N generated".
+    if (/^\s*\d+ generated/.test(line)) {
       cases = {
         passed: count(line, 'passed'),
         failed: count(line, 'failed'),
         skipped: count(line, 'skipped'),
       };
     }
-    casesNext = line.trim() === 'Test cases:' || (casesNext && line.trim() === '');
   }
   return cases;
 }
