@@ -570,7 +570,8 @@ function phaseMeter(stack: Stack) {
     const served = (op: string) =>
       phase(SERVER, 'service_latency', `operation="${op}"`, 'service_name="frontend"');
     const stored = (op: string) => phase(SERVER, 'persistence_latency', `operation="${op}"`);
-    const delivery = 'workflow_type="deliveryWorkflow"';
+    // Both delivery workflow types: deliveryWorkflowV2, and deliveryWorkflow for a release's continuations.
+    const delivery = 'workflow_type="deliveryWorkflow';
     return [
       { phase: 'start: the starter’s call (SDK)', ...rpc('StartWorkflowExecution') },
       { phase: 'start: in the server (frontend)', ...served('StartWorkflowExecution') },
@@ -619,8 +620,10 @@ async function temporalPersistence(url: string | undefined): Promise<Map<string,
   };
   for (const [key, value] of await scrape(url)) {
     if (key.startsWith('workflow_eager_execution{')) add(EAGER_STARTS, 'n', value);
-    const m = /^persistence_latency_(sum|count)\{(.*)\}$/.exec(key);
-    if (m) add(/operation="([^"]+)"/.exec(m[2])?.[1] ?? '?', m[1] === 'sum' ? 's' : 'n', value);
+    // The execution store's calls, and the visibility store's (the Web UI's list and search).
+    const m = /^(visibility_)?persistence_latency_(sum|count)\{(.*)\}$/.exec(key);
+    const op = m && (/operation="([^"]+)"/.exec(m[3])?.[1] ?? '?');
+    if (m) add(m[1] ? `visibility ${op}` : String(op), m[2] === 'sum' ? 's' : 'n', value);
   }
   return totals;
 }
@@ -637,7 +640,7 @@ function persistenceDelta(
   return rows
     .filter((r) => r.calls > 0 && r.operation !== EAGER_STARTS)
     .sort((x, y) => y.seconds - x.seconds)
-    .slice(0, 12)
+    .slice(0, 16)
     .concat(eager);
 }
 

@@ -1,5 +1,5 @@
 // The worker's workflow bundle entry: every workflow Herald runs.
-export { deliveryWorkflow, testWorkflow } from './delivery';
+export { deliveryWorkflow, deliveryWorkflowV2, testWorkflow } from './delivery';
 export { recoveryWorkflow } from './recovery';
 export { releaseWorkflow } from './release';
 export { retentionWorkflow } from './retention';

@@ -4,6 +4,7 @@ import {
   defineSignal,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -12,7 +13,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { HeraldActivities } from '../activities';
-import { deliveryWorkflow, resumeSignal } from './delivery';
+import { deliveryWorkflow, deliveryWorkflowV2, resumeSignal } from './delivery';
 import { type DeliveryContinuation, type RetryPolicySettings, workflowIds } from './shared';
 import { webhookResumedSignal } from './sync';
 
@@ -24,6 +25,9 @@ export interface ReleaseWorkflowInput {
   /** Carried across continue-as-new: the last delivery looked at. */
   after?: string;
 }
+
+/** Patch id: releases started before it run a strict delivery's retries as a deliveryWorkflow. */
+export const STRICT_CHILD_V2 = 'release-strict-child-v2';
 
 /** A resume while the release runs: look again from the oldest held delivery once this pass ends. */
 export const releaseRequestedSignal = defineSignal('releaseRequested');
@@ -66,7 +70,8 @@ export async function releaseWorkflow(
    */
   async function untilEnded(deliveryId: string, continueFrom: DeliveryContinuation): Promise<string> {
     try {
-      const child = await startChild(deliveryWorkflow, {
+      const type = patched(STRICT_CHILD_V2) ? deliveryWorkflowV2 : deliveryWorkflow;
+      const child = await startChild(type, {
         workflowId: workflowIds.delivery(deliveryId),
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         parentClosePolicy: ParentClosePolicy.ABANDON,

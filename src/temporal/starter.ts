@@ -1,6 +1,6 @@
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
-import { deliveryWorkflow } from '../../workflows/delivery';
+import { deliveryWorkflowV2 } from '../../workflows/delivery';
 import { type RecoveryWorkflowInput, recoveryWorkflow } from '../../workflows/recovery';
 import { type ReleaseWorkflowInput, releaseRequestedSignal, releaseWorkflow } from '../../workflows/release';
 import { workflowIds } from '../../workflows/shared';
@@ -107,7 +107,7 @@ export function startWorkflowStarter(deps: {
     const workflowId = workflowIds.delivery(row.id);
     if (!row.handedOver) await deps.inFlight.take(workflowId);
     const start = started(
-      client.workflow.start(deliveryWorkflow, {
+      client.workflow.start(deliveryWorkflowV2, {
         workflowId,
         taskQueue,
         // A new delivery: a second start (a lapsed claim) is refused, and harmless. A handed-over

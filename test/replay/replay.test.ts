@@ -8,6 +8,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { installRuntime } from '../../src/temporal/runtime';
 import { BOUNDED_LIFECYCLE, LOCAL_FIRST_ATTEMPT, WAIT_OUT_OUTAGES } from '../../workflows/delivery';
+import { STRICT_CHILD_V2 } from '../../workflows/release';
 import { CANCEL_UNSENT, CHUNKED_SENDS, OWNED_SENDS } from '../../workflows/sync';
 import { sharedServices } from '../support/stack';
 
@@ -58,6 +59,7 @@ test('the histories cover every workflow type and both sides of every patch', ()
   const types = new Set(recorded.map((h) => h.type));
   for (const type of [
     'deliveryWorkflow',
+    'deliveryWorkflowV2',
     'testWorkflow',
     'syncWorkflow',
     'releaseWorkflow',
@@ -73,6 +75,7 @@ test('the histories cover every workflow type and both sides of every patch', ()
     [CHUNKED_SENDS, 'sync-chunked', 'syncWorkflow'],
     [CANCEL_UNSENT, 'sync-cancelled', 'syncWorkflow'],
     [OWNED_SENDS, 'sync-chunked', 'syncWorkflow'],
+    [STRICT_CHILD_V2, 'release-strict', 'releaseWorkflow'],
   ];
   for (const [patch, scenario, type] of patches) {
     const reaching = recorded.filter((h) => h.file.includes(`.${scenario}.`) && h.type === type);

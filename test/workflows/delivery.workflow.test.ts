@@ -2,7 +2,12 @@
 import { activityInfo } from '@temporalio/activity';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { SendInput } from '../../activities';
-import { deliveryWorkflow } from '../../workflows/delivery';
+import {
+  BOUNDED_LIFECYCLE,
+  deliveryWorkflow,
+  deliveryWorkflowV2,
+  LOCAL_FIRST_ATTEMPT,
+} from '../../workflows/delivery';
 import { type DeliveryWorkflowInput, FailureTypes } from '../../workflows/shared';
 import { attemptFailed, failure, RETRY, testEnvironment, withWorker } from './harness';
 
@@ -20,14 +25,19 @@ interface Call {
   input: SendInput;
 }
 
-/** Runs one delivery workflow against a scripted send activity; returns its outcome and what it did. */
+/**
+ * Runs one delivery workflow (the starter's type unless told) against a scripted send activity;
+ * returns its outcome, what it did and its history's events.
+ */
 async function run(
   send: (call: number, input: SendInput) => unknown,
   input: Partial<DeliveryWorkflowInput> = {},
+  workflow: typeof deliveryWorkflowV2 = deliveryWorkflowV2,
 ) {
   const calls: Call[] = [];
   const failed: { reason: string; disableWebhook?: boolean }[] = [];
   const started = Date.now();
+  const workflowId = `delivery:dlv_wf_${Math.random().toString(36).slice(2)}`;
   const outcome = await withWorker(
     env,
     {
@@ -41,14 +51,41 @@ async function run(
       },
     },
     (taskQueue) =>
-      env.client.workflow.execute(deliveryWorkflow, {
+      env.client.workflow.execute(workflow, {
         taskQueue,
-        workflowId: `delivery:dlv_wf_${Math.random().toString(36).slice(2)}`,
+        workflowId,
         args: [{ deliveryId: 'dlv_test', retry: RETRY, requestTimeoutMs: 2_000, ...input }],
       }),
   );
-  return { outcome, calls, failed, elapsed: Date.now() - started };
+  const elapsed = Date.now() - started;
+  const { events } = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return { outcome, calls, failed, elapsed, events: events ?? [] };
 }
+
+/** The patch ids a history's markers carry (the SDK names them core_patch), in order. */
+function patchMarkers(events: Awaited<ReturnType<typeof run>>['events']): string[] {
+  return events
+    .filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')
+    .map((e) => {
+      const payload = e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0];
+      return JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8')).id;
+    });
+}
+
+test('the starter’s type records no patch marker and no search-attribute upsert; deliveryWorkflow, the same delivery, a marker and an upsert per patch', async () => {
+  const v2 = await run(() => null);
+  const v1 = await run(() => null, {}, deliveryWorkflow);
+  expect([v1.outcome, v2.outcome]).toEqual(['succeeded', 'succeeded']);
+  expect([v1.calls.length, v2.calls.length]).toEqual([1, 1]);
+  const upserts = (events: typeof v1.events) =>
+    events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
+  expect([patchMarkers(v2.events), upserts(v2.events)]).toEqual([[], 0]);
+  expect([patchMarkers(v1.events), upserts(v1.events)]).toEqual([
+    [LOCAL_FIRST_ATTEMPT, BOUNDED_LIFECYCLE],
+    2,
+  ]);
+  expect(v1.events.length - v2.events.length).toBe(4);
+});
 
 test('a success at once: one local attempt, sent as the delivery own workflow with the budget', async () => {
   const { outcome, calls } = await run(() => null);
