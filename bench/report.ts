@@ -10,6 +10,15 @@ interface Limit {
   latencyMs: Latency;
   concurrency: number;
 }
+/** One run of the floor (bench/floor.ts): its rate and CPU per delivery. */
+interface FloorRun {
+  concurrency: number;
+  deliveries: number;
+  perSec: number | null;
+  /** Percent of all the machine's cores busy while it ran. */
+  coresBusy?: number | null;
+  cpuMsPerDelivery: { worker: number | null; temporal: number | null; postgres: number | null };
+}
 interface Scenario {
   name: string;
   title: string;
@@ -37,15 +46,10 @@ interface Scenario {
   };
   processes: Record<string, { cpuSeconds: number | null; peakRssMiB: number | null }>;
   peakIsPerScenario: boolean;
-  /** The floor beside it (bench/floor.ts): its rate and CPU per delivery at each concurrency. */
-  floor?: {
-    concurrency: number;
-    deliveries: number;
-    perSec: number | null;
-    /** Percent of all the machine's cores busy while it ran. */
-    coresBusy?: number | null;
-    cpuMsPerDelivery: { worker: number | null; temporal: number | null; postgres: number | null };
-  }[];
+  /** The floor beside it, just before it, at each concurrency. */
+  floor?: FloorRun[];
+  /** The floor once more just after it, at Herald's concurrency. */
+  floorAfter?: FloorRun;
   /** The scenario's webhook settings (ordering, throttle) and the most arrivals in any second. */
   webhook?: Record<string, unknown>;
   busiestSecond?: number;
@@ -102,6 +106,10 @@ const ratioX = (a: number | null | undefined, b: number | null | undefined) =>
   a && b ? `${Math.round((a / b) * 100) / 100}×` : '–';
 /** A share already in percent: "88.7 %". */
 const percent = (share: number | null | undefined) => (share == null ? '–' : `${share} %`);
+
+/** A floor run's CPU per delivery, its processes together. */
+const floorTotal = ({ cpuMsPerDelivery: c }: FloorRun) =>
+  (c.worker ?? 0) + (c.temporal ?? 0) + (c.postgres ?? 0);
 
 /** Starts that asked for their first task eagerly, of all workflows the server created. */
 function eagerShare(rows: Scenario['temporalPersistence']): string {
@@ -205,10 +213,11 @@ function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }
         'POSTs the same body to the same receiver, completed; run beside each scenario on the same server. Ratios ' +
         'are Herald over the floor at the starts in flight and task slots of Herald’s worker (the first figure); ' +
         'the second has four times as many of both. Each run, the floor’s and the scenario’s, is charged until the ' +
-        'Temporal server and PostgreSQL are idle again, so what its workflows leave them to do is its own.',
+        'Temporal server and PostgreSQL are idle again, so what its workflows leave them to do is its own. The last ' +
+        'column is the floor run once more just after the scenario, on the server as the scenario left it.',
       '',
-      `| scenario | floor deliveries/s at ${floored[0].floor!.map((f) => f.concurrency).join(' / ')} in flight | Herald deliveries/s (of floor) | CPU ms per delivery, Herald worker / floor worker | Temporal, Herald / floor | PostgreSQL, Herald / floor | total, Herald / floor (ratio) | starts eager, Herald | cores busy, Herald / floor |`,
-      '|---|---|---|---|---|---|---|---|---|',
+      `| scenario | floor deliveries/s at ${floored[0].floor!.map((f) => f.concurrency).join(' / ')} in flight | Herald deliveries/s (of floor) | CPU ms per delivery, Herald worker / floor worker | Temporal, Herald / floor | PostgreSQL, Herald / floor | total, Herald / floor (ratio) | starts eager, Herald | cores busy, Herald / floor | floor after: total (ratio) |`,
+      '|---|---|---|---|---|---|---|---|---|---|',
     );
     for (const s of floored) {
       const f = s.floor![0];
@@ -224,14 +233,16 @@ function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }
       const ha = herald(['api']);
       const hTotal = (hw ?? 0) + (ht ?? 0) + (hp ?? 0) + (ha ?? 0);
       const c = f.cpuMsPerDelivery;
-      const fTotal = (c.worker ?? 0) + (c.temporal ?? 0) + (c.postgres ?? 0);
+      const fTotal = floorTotal(f);
+      const after = s.floorAfter ? floorTotal(s.floorAfter) : undefined;
       const pair = (a: number | undefined, b: number | null) =>
         `${v(a === undefined ? null : Math.round(a * 100) / 100)} / ${v(b)}`;
       lines.push(
         `| ${s.name} | ${s.floor!.map((x) => v(x.perSec)).join(' / ')} | ${v(s.delivery.perSec)} (${ratioX(s.delivery.perSec, f.perSec)}) | ` +
           `${pair(hw, c.worker)} | ${pair(ht, c.temporal)} | ${pair(hp, c.postgres)} | ` +
           `${v(Math.round(hTotal * 100) / 100)} / ${v(Math.round(fTotal * 100) / 100)} (${ratioX(hTotal, fTotal)}) | ` +
-          `${eagerShare(s.temporalPersistence)} | ${percent(s.delivery.coresBusy)} / ${percent(f.coresBusy)} |`,
+          `${eagerShare(s.temporalPersistence)} | ${percent(s.delivery.coresBusy)} / ${percent(f.coresBusy)} | ` +
+          `${after === undefined ? '–' : `${v(Math.round(after * 100) / 100)} (${ratioX(hTotal, after)})`} |`,
       );
     }
   }

@@ -339,9 +339,9 @@ async function publishBatches(opts: {
  * The floor's runs: with the starts in flight and task slots of Herald's worker, and with four
  * times as many of both, enough to saturate this machine.
  */
-function floorSettings(workerEnv: NodeJS.ProcessEnv) {
+function floorSettings(workerEnv: NodeJS.ProcessEnv, multiples: number[]) {
   const slots = workflowTaskSlots(loadConfig(workerEnv).workerCachedWorkflows);
-  return [1, 4].map((times) => ({
+  return multiples.map((times) => ({
     concurrency: startsInFlight(slots) * times,
     workflowTaskSlots: slots * times,
   }));
@@ -387,9 +387,9 @@ async function settle(stack: Stack): Promise<number> {
  * run, on the same server and receiver. CPU per delivery of its own process (worker and starter
  * in one, as Herald's worker is) and of the Temporal server.
  */
-async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: number) {
+async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: number, multiples = [1, 4]) {
   const runs = [];
-  for (const { concurrency, workflowTaskSlots } of floorSettings(ctx.stack.workerEnv)) {
+  for (const { concurrency, workflowTaskSlots } of floorSettings(ctx.stack.workerEnv, multiples)) {
     const child = forkTs('floor.ts', ctx.stack.workerEnv);
     let serverBefore = { temporal: 0, postgres: 0 };
     let ticks = machineTicks();
@@ -827,6 +827,16 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
       fanOutOk &&
       def.events * def.webhooks === acc.ledger.deliveredUnique + acc.ledger.missing,
   };
+  // Once more at Herald's concurrency, on the server as the scenario left it: the dev server's
+  // costs change with what its SQLite database holds, and a long scenario changes that.
+  ctx.log(`  floor again, after the scenario`);
+  const [floorAfter] = await floorRuns(
+    ctx,
+    `${def.name}-after`,
+    Math.min(expectedDeliveries, FLOOR_COUNT),
+    330,
+    [1],
+  );
   const from = releasedAt ?? acc.first;
   const span = (acc.last - from) / 1000;
   return {
@@ -854,6 +864,7 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
     },
     deliveryLimit,
     floor,
+    floorAfter,
     ...(def.webhook ? { webhook: def.webhook, busiestSecond: acc.busiestSecond } : {}),
     e2eMs: acc.e2eMs,
     e2eFrom: releasedAt ? 'the resume call' : 'each event’s scheduled send time',
