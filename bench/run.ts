@@ -570,7 +570,7 @@ function phaseMeter(stack: Stack) {
     const served = (op: string) =>
       phase(SERVER, 'service_latency', `operation="${op}"`, 'service_name="frontend"');
     const stored = (op: string) => phase(SERVER, 'persistence_latency', `operation="${op}"`);
-    // Both delivery workflow types: deliveryWorkflowV2, and deliveryWorkflow for a release's continuations.
+    // Both delivery workflow types: deliveryWorkflowV2, and deliveryWorkflow for earlier workflows.
     const delivery = 'workflow_type="deliveryWorkflow';
     return [
       { phase: 'start: the starter’s call (SDK)', ...rpc('StartWorkflowExecution') },
