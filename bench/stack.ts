@@ -5,7 +5,8 @@
  */
 import { type ChildProcess, fork, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import pino from 'pino';
@@ -33,6 +34,27 @@ export function forkTs(file: string, env?: NodeJS.ProcessEnv): ChildProcess {
 }
 
 /** The receiver process and a request/answer wrapper over its IPC channel. */
+/** A Temporal dev server alone, in a fresh data directory, for the bench scripts that need no PostgreSQL. */
+export async function startTemporalOnly(prefix: string) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const services = await startEmbeddedServices({
+    dataDir,
+    databaseUrl: 'postgres://unused', // only Temporal is needed
+    postgresPort: 0,
+    temporalPort: await freePort(),
+    namespace: 'default',
+    logger: pino({ level: 'warn' }),
+  });
+  return {
+    address: services.temporalAddress,
+    pid: services.temporalPid!,
+    async stop() {
+      await services.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startReceiver() {
   const child = forkTs('receiver.ts');
   const port = await new Promise<number>((resolve, reject) => {

@@ -12,17 +12,12 @@
  *
  *   npx tsx bench/temporal-starts.ts [workflows per round, default 300]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
-import pino from 'pino';
-import { startEmbeddedServices } from '../src/embedded/services';
 import { installRuntime } from '../src/temporal/runtime';
 import { lanes } from './http';
 import { cpuSeconds } from './proc';
-import { freePort } from './stack';
+import { startTemporalOnly } from './stack';
 
 async function round(label: string, count: number, serverPid: number, run: () => Promise<void>) {
   const clientCpu = process.cpuUsage();
@@ -41,19 +36,11 @@ async function round(label: string, count: number, serverPid: number, run: () =>
 async function main() {
   const count = Number(process.argv[2] ?? 300);
   installRuntime();
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'herald-starts-'));
-  const services = await startEmbeddedServices({
-    dataDir,
-    databaseUrl: 'postgres://unused', // only Temporal is needed
-    postgresPort: 0,
-    temporalPort: await freePort(),
-    namespace: 'default',
-    logger: pino({ level: 'warn' }),
-  });
-  const serverPid = services.temporalPid!;
+  const temporal = await startTemporalOnly('herald-starts-');
+  const serverPid = temporal.pid;
   try {
-    const grpc = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
-    const connection = await NativeConnection.connect({ address: services.temporalAddress });
+    const grpc = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    const connection = await NativeConnection.connect({ address: temporal.address });
     const native = new Client({ connection });
     const startOnly = (client: Client, label: string) => () =>
       lanes(count, 16, async (i) => {
@@ -96,8 +83,7 @@ async function main() {
     worker.shutdown();
     await running;
   } finally {
-    await services.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await temporal.stop();
   }
   process.exit(0);
 }
