@@ -1,7 +1,7 @@
-import { inTransaction, type Pool } from '../src/db/pool';
+import type { Pool } from '../src/db/pool';
 import {
   type AttemptRecord,
-  beginAttempt,
+  attemptGate,
   type DeliveryContext,
   disableWebhook,
   failDelivery,
@@ -90,7 +90,7 @@ export type AttemptResult =
 
 /**
  * One attempt of one delivery: the gate (status, owner, budget), the signed request, its record.
- * The gate's transaction lasts until the request has started (see beginAttempt); the record is
+ * The gate's transaction lasts until the request has started (see attemptGate); the record is
  * one statement. Every caller (delivery, test, sync and release workflows' activities) goes
  * through here, so the rules of a send live in one place.
  */
@@ -100,25 +100,27 @@ export function createAttempter(deps: AttemptDeps) {
   async function attempt(input: AttemptInput): Promise<AttemptResult> {
     const test = input.testAttemptId !== undefined;
     let requestStartedAt = now();
-    const gate = await inTransaction(deps.pool, async (client) => {
-      const g = await beginAttempt(client, {
+    const gate = await attemptGate(
+      deps.pool,
+      {
         deliveryId: input.deliveryId,
         owner: input.owner,
         maxAttempts: input.maxAttempts,
         test,
         keepOnHold: input.keepOnHold,
-      });
-      if (g.verdict !== 'send') return g;
-      const { body, ...request } = buildRequest(g.ctx, deps.secretCipher, Math.floor(now().getTime() / 1000));
-      // The attempt's start is the request's, taken after the gate: a sync paces from it.
-      requestStartedAt = now();
-      const sent = deps.sender.send({
-        ...request,
-        body: request.method === 'POST' ? body : undefined,
-        timeoutMs: deps.requestTimeoutMs,
-      });
-      return { verdict: 'send' as const, ctx: g.ctx, url: request.url, headers: request.headers, body, sent };
-    });
+      },
+      (ctx) => {
+        const { body, ...request } = buildRequest(ctx, deps.secretCipher, Math.floor(now().getTime() / 1000));
+        // The attempt's start is the request's, taken after the gate: a sync paces from it.
+        requestStartedAt = now();
+        const sent = deps.sender.send({
+          ...request,
+          body: request.method === 'POST' ? body : undefined,
+          timeoutMs: deps.requestTimeoutMs,
+        });
+        return { url: request.url, headers: request.headers, body, sent };
+      },
+    );
     if (gate.verdict !== 'send') {
       return {
         kind: 'stopped',
@@ -128,8 +130,9 @@ export function createAttempter(deps: AttemptDeps) {
         webhookStatus: gate.webhookStatus,
       };
     }
-    const { ctx, url, headers, body } = gate;
-    const result = await gate.sent;
+    const { ctx } = gate;
+    const { url, headers, body } = gate.started;
+    const result = await gate.started.sent;
 
     const succeeded = result.ok && result.status >= 200 && result.status < 300;
     const outcome: AttemptRecord['outcome'] = succeeded

@@ -1,8 +1,10 @@
 // The chunk activities of releases and syncs, run in @temporalio/testing's MockActivityEnvironment
-// against a real PostgreSQL and a real receiver (no workflow, no worker).
+// against a real PostgreSQL and a real receiver (no workflow, no worker); and the attempt gate's
+// pacing, called directly.
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type ReleaseBatch } from '../../activities';
+import { attemptGate } from '../../src/db/queries/deliveries';
 import { createHttpSender } from '../../src/delivery/http-sender';
 import { resolveSecretCipher } from '../../src/encryption-key';
 import { createLogger } from '../../src/logger';
@@ -129,4 +131,40 @@ test('sendSyncChunk stops starting requests when cancelled, records the ones und
   expect(rows.filter((r) => r.status === 'succeeded')).toHaveLength(sent);
   expect(rows.filter((r) => r.status === 'pending')).toHaveLength(40 - sent);
   receiver.reply(() => ({}));
+});
+
+test("a paced webhook's next send waits a full gap after the previous request started, however late that was after the gate", async () => {
+  const paced = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: ['paced'] })).token,
+  );
+  await createWebhook(paced, { url: receiver.url('/paced'), maxRequestsPerSecond: 5 });
+  const [first, second] = await Promise.all(
+    ['paced-1', 'paced-2'].map(
+      async (id) =>
+        (await admin.post('/v1/events', personEvent(id, { scopes: ['paced'] }))).body.deliveries[0].id,
+    ),
+  );
+  const gate = (deliveryId: string, start: () => number) =>
+    attemptGate(
+      stack.pool,
+      { deliveryId, owner: `delivery:${deliveryId}`, maxAttempts: 4, test: false, keepOnHold: false },
+      start,
+    );
+  // The first is let through, and its worker is slow to start the request: 300 ms, more than the
+  // 220 ms gap (5/s and its 10 % margin). The second asks meanwhile.
+  let secondGate: ReturnType<typeof gate> | undefined;
+  const firstGate = await gate(first, () => {
+    secondGate = gate(second, () => Date.now());
+    const late = performance.now() + 300;
+    while (performance.now() < late);
+    return Date.now();
+  });
+  expect(firstGate.verdict).toBe('send');
+  const requestStarted = firstGate.verdict === 'send' ? firstGate.started : 0;
+  // Spaced from the gate's decision, the second would go at once, right behind the first request.
+  const next = await secondGate!;
+  expect(next).toMatchObject({ verdict: 'throttled' });
+  const slot = next.verdict === 'throttled' ? next.nextAttemptAt!.getTime() : 0;
+  expect(slot - requestStarted).toBeGreaterThanOrEqual(200);
 });

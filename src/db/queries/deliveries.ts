@@ -1,4 +1,5 @@
-import { type Pool, type PoolClient, prepared } from '../pool';
+import type pg from 'pg';
+import { onTransactionClient, type Pool, type PoolClient, prepared } from '../pool';
 
 /** docs/lifecycle.md draws these and names the one writer of each transition. */
 export type DeliveryStatus =
@@ -10,7 +11,7 @@ export type DeliveryStatus =
   | 'failed'
   | 'cancelled';
 
-/** What the attempt gate (herald_begin_attempt, migration 006) decided. */
+/** What the attempt gate (herald_begin_attempt, migrations 006 and 018) decided. */
 export type GateVerdict =
   | 'send'
   | 'done'
@@ -50,42 +51,64 @@ export interface DeliveryContext {
   };
 }
 
-export type GateResult =
-  | { verdict: 'send'; ctx: DeliveryContext }
-  | {
-      verdict: Exclude<GateVerdict, 'send'>;
-      attemptCount: number;
-      /** Its next attempt's time; for `throttled`, its reserved slot (none: the in-flight limit). */
-      nextAttemptAt: Date | null;
-      webhookStatus: string | null;
-    };
+/** The gate sent nothing: why, and what its caller needs to wait or stop. */
+export interface GateStop {
+  verdict: Exclude<GateVerdict, 'send'>;
+  attemptCount: number;
+  /** Its next attempt's time; for `throttled`, its reserved slot (none: the in-flight limit). */
+  nextAttemptAt: Date | null;
+  webhookStatus: string | null;
+}
+
+/** What the attempt gate is asked. */
+export interface GateInput {
+  deliveryId: string;
+  owner: string | null;
+  maxAttempts: number | null;
+  test: boolean;
+  keepOnHold: boolean;
+}
 
 /**
- * The attempt gate, in the caller's transaction: decides whether this caller may send the
- * delivery now and, if so, marks it `sending` and loads its context. The share lock it takes on the
- * webhook row lasts until the caller commits (once its request has started): a pause or disable
- * waits for every sender that saw "active", and every sender after it sees the new status.
+ * The attempt gate (herald_begin_attempt) and its transaction: decides whether this caller may send
+ * the delivery now and, if so, marks it `sending`, loads its context and calls `start` with it,
+ * which must start the request (and return at once). The transaction commits after that: the share
+ * lock the gate takes on the webhook row lasts until then, so a pause or disable waits for every
+ * sender that saw "active", and every sender after it sees the new status. For a webhook with a
+ * rate, the commit also stamps its last send with the time the request started (migration 018).
+ *
+ * Two round trips in all: BEGIN goes with the gate, and the stamp with the COMMIT, as simple-protocol
+ * queries with their values quoted by the driver (node-postgres sends one query at a time, and a
+ * query with parameters cannot share its message with another statement).
  */
-export async function beginAttempt(
-  client: PoolClient,
-  input: {
-    deliveryId: string;
-    owner: string | null;
-    maxAttempts: number | null;
-    test: boolean;
-    keepOnHold: boolean;
-  },
-): Promise<GateResult> {
-  const { rows } = await client.query(
-    prepared('begin_attempt', 'SELECT * FROM herald_begin_attempt($1, $2, $3, $4, $5)', [
-      input.deliveryId,
-      input.owner,
-      input.maxAttempts,
-      input.test,
-      input.keepOnHold,
-    ]),
-  );
-  const r = rows[0];
+export function attemptGate<T>(
+  pool: Pool,
+  input: GateInput,
+  start: (ctx: DeliveryContext) => T,
+): Promise<GateStop | { verdict: 'send'; ctx: DeliveryContext; started: T }> {
+  return onTransactionClient(pool, async (client) => {
+    const q = (v: string | null) => (v === null ? 'NULL' : client.escapeLiteral(v));
+    const maxAttempts = input.maxAttempts === null ? 'NULL' : String(Math.trunc(input.maxAttempts));
+    const [, gate] = (await client.query(
+      `BEGIN; SELECT * FROM herald_begin_attempt(${q(input.deliveryId)}, ${q(input.owner)}, ${maxAttempts}::int, ${input.test}, ${input.keepOnHold})`,
+    )) as unknown as pg.QueryResult[];
+    const result = gateResult(input.deliveryId, gate.rows[0]);
+    if (result.verdict !== 'send') {
+      await client.query('COMMIT');
+      return result;
+    }
+    const started = start(result.ctx);
+    await client.query(
+      gate.rows[0].paced
+        ? `UPDATE webhook_throttles SET last_sent_at = clock_timestamp() WHERE webhook_id = ${q(result.ctx.webhook.id)}; COMMIT`
+        : 'COMMIT',
+    );
+    return { ...result, started };
+  });
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a row of herald_begin_attempt's columns
+function gateResult(deliveryId: string, r: any): GateStop | { verdict: 'send'; ctx: DeliveryContext } {
   if (r.verdict !== 'send') {
     return {
       verdict: r.verdict,
@@ -97,7 +120,7 @@ export async function beginAttempt(
   return {
     verdict: 'send',
     ctx: {
-      deliveryId: input.deliveryId,
+      deliveryId,
       attemptCount: r.attempt_count,
       applicationId: r.application_id,
       event: {
