@@ -5,10 +5,15 @@
 -- a hundred) could let the next send, decided a gap after this one's decision, go out less than a
 -- gap after this one's request (a 5/s webhook saw 6 requests in one second on a loaded CI run). With
 -- the stamp, the next decision comes a gap after this request has started, in real time, whatever
--- either worker's delay. The body is migration 006's but for `paced` and two comments.
-DROP FUNCTION herald_begin_attempt(text, text, int, boolean, boolean);
-
-CREATE FUNCTION herald_begin_attempt(p_delivery_id text, p_owner text, p_max_attempts int, p_test boolean,
+-- either worker's delay.
+--
+-- A new name rather than a new definition of herald_begin_attempt: workers from before this
+-- migration hold it as a prepared statement, and a changed result type fails every later execution
+-- of it on that connection ("cached plan must not change result type") until they restart. So
+-- herald_begin_attempt stays, unchanged, for them during a rolling upgrade; a later migration drops
+-- it once no worker from before 018 runs. The body is migration 006's but for `paced` and two
+-- comments; its verdicts are documented there.
+CREATE FUNCTION herald_attempt_gate(p_delivery_id text, p_owner text, p_max_attempts int, p_test boolean,
                                      p_keep_on_hold boolean)
 RETURNS TABLE (verdict text, attempt_count int, next_attempt_at timestamptz, application_id text,
                event_id text, event_type text, action text, entity_type text, entity_id text, data jsonb,

@@ -11,7 +11,7 @@ export type DeliveryStatus =
   | 'failed'
   | 'cancelled';
 
-/** What the attempt gate (herald_begin_attempt, migrations 006 and 018) decided. */
+/** What the attempt gate (herald_attempt_gate, migration 018) decided. */
 export type GateVerdict =
   | 'send'
   | 'done'
@@ -70,7 +70,7 @@ export interface GateInput {
 }
 
 /**
- * The attempt gate (herald_begin_attempt) and its transaction: decides whether this caller may send
+ * The attempt gate (herald_attempt_gate) and its transaction: decides whether this caller may send
  * the delivery now and, if so, marks it `sending`, loads its context and calls `start` with it,
  * which must start the request (and return at once). The transaction commits after that: the share
  * lock the gate takes on the webhook row lasts until then, so a pause or disable waits for every
@@ -90,7 +90,7 @@ export function attemptGate<T>(
     const q = (v: string | null) => (v === null ? 'NULL' : client.escapeLiteral(v));
     const maxAttempts = input.maxAttempts === null ? 'NULL' : String(Math.trunc(input.maxAttempts));
     const [, gate] = (await client.query(
-      `BEGIN; SELECT * FROM herald_begin_attempt(${q(input.deliveryId)}, ${q(input.owner)}, ${maxAttempts}::int, ${input.test}, ${input.keepOnHold})`,
+      `BEGIN; SELECT * FROM herald_attempt_gate(${q(input.deliveryId)}, ${q(input.owner)}, ${maxAttempts}::int, ${input.test}, ${input.keepOnHold})`,
     )) as unknown as pg.QueryResult[];
     const result = gateResult(input.deliveryId, gate.rows[0]);
     if (result.verdict !== 'send') {
@@ -107,7 +107,7 @@ export function attemptGate<T>(
   });
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: a row of herald_begin_attempt's columns
+// biome-ignore lint/suspicious/noExplicitAny: a row of herald_attempt_gate's columns
 function gateResult(deliveryId: string, r: any): GateStop | { verdict: 'send'; ctx: DeliveryContext } {
   if (r.verdict !== 'send') {
     return {

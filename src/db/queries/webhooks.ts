@@ -143,7 +143,7 @@ export async function updateWebhook(db: Pool, id: string, p: WebhookPatch): Prom
 
 /**
  * Pauses a webhook. The row lock this UPDATE takes waits for every sender holding the attempt
- * gate's share lock (herald_begin_attempt), so once it returns no new request starts to it.
+ * gate's share lock (herald_attempt_gate), so once it returns no new request starts to it.
  */
 export async function pauseWebhook(db: Pool, id: string): Promise<WebhookRow | undefined> {
   const { rows } = await db.query(
