@@ -2,7 +2,7 @@
  * An attempt's transaction priced against PostgreSQL alone (no Temporal, no HTTP): the gate as it
  * was sent before attemptGate, in three round trips (BEGIN, migration 006's herald_begin_attempt as
  * a prepared statement, COMMIT), against attemptGate's two (BEGIN with migration 018's
- * herald_attempt_gate, the same body, then COMMIT), on one embedded
+ * herald_attempt_gate, which wraps it, then COMMIT), on one embedded
  * PostgreSQL, one delivery row, one connection. The shapes take turns round by round; each
  * round reports this process's CPU, the PostgreSQL backend's CPU and the wall time per attempt, and
  * the saving round by round.

@@ -11,7 +11,7 @@ export type DeliveryStatus =
   | 'failed'
   | 'cancelled';
 
-/** What the attempt gate (herald_attempt_gate, migration 018) decided. */
+/** What the attempt gate (herald_begin_attempt, migration 006) decided. */
 export type GateVerdict =
   | 'send'
   | 'done'
@@ -70,7 +70,7 @@ export interface GateInput {
 }
 
 /**
- * The attempt gate (herald_attempt_gate) and its transaction: decides whether this caller may send
+ * The attempt gate (herald_attempt_gate, migration 018) and its transaction: decides whether this caller may send
  * the delivery now and, if so, marks it `sending`, loads its context and calls `start` with it,
  * which must start the request (and return at once). The transaction commits after that: the share
  * lock the gate takes on the webhook row lasts until then, so a pause or disable waits for every
