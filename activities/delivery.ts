@@ -87,7 +87,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
     });
     if (result.kind === 'succeeded') return result.summary;
     if (input.test && (result.kind === 'failed' || result.kind === 'gone')) return result.summary;
-    throw failureOf(result);
+    throw failureOf(result, input.handOverFailures ?? false);
   }
 
   /**
@@ -190,8 +190,16 @@ export async function classified<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The failure a workflow gets for an attempt that did not succeed. */
-function failureOf(result: Exclude<AttemptResult, { kind: 'succeeded' }>): ApplicationFailure {
+/**
+ * The failure a workflow gets for an attempt that did not succeed. `handOver`: the caller hands
+ * failures over (a sync), so a delivery now owned by another workflow is one an earlier run of this
+ * attempt failed and handed over, whose own workflow has started since (a lost worker's activity,
+ * run again): it counts as handed over, as in a sync chunk (syncOutcome), not as cancelled.
+ */
+function failureOf(
+  result: Exclude<AttemptResult, { kind: 'succeeded' }>,
+  handOver: boolean,
+): ApplicationFailure {
   if (result.kind === 'unrecordable')
     return ApplicationFailure.nonRetryable(result.message, FailureTypes.dataError);
   if (result.kind === 'gone') {
@@ -218,7 +226,7 @@ function failureOf(result: Exclude<AttemptResult, { kind: 'succeeded' }>): Appli
       details: [details],
     });
   }
-  switch (result.verdict) {
+  switch (handOver && result.verdict === 'not-owner' ? 'handed-over' : result.verdict) {
     case 'throttled':
     case 'out-of-turn': {
       const details: ThrottledDetails = { waitMs: result.waitMs };

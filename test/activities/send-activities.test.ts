@@ -1,7 +1,7 @@
 // The chunk activities of releases and syncs, run in @temporalio/testing's MockActivityEnvironment
 // against a real PostgreSQL and a real receiver (no workflow, no worker); and the attempt gate's
 // pacing, called directly.
-import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities, type ReleaseBatch } from '../../activities';
 import { attemptGate } from '../../src/db/queries/deliveries';
@@ -9,6 +9,7 @@ import { createHttpSender } from '../../src/delivery/http-sender';
 import { resolveSecretCipher } from '../../src/encryption-key';
 import { createLogger } from '../../src/logger';
 import { createMetrics } from '../../src/metrics';
+import { FailureTypes } from '../../workflows/shared';
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
 import { type Receiver, startReceiver } from '../support/receiver';
@@ -167,4 +168,35 @@ test("a paced webhook's next send waits a full gap after the previous request st
   expect(next).toMatchObject({ verdict: 'throttled' });
   const slot = next.verdict === 'throttled' ? next.nextAttemptAt!.getTime() : 0;
   expect(slot - requestStarted).toBeGreaterThanOrEqual(200);
+});
+
+test("a sync's attempt run again after its first run handed the delivery over, and its own workflow took it, counts as handed over, not as a cancelled sync", async () => {
+  const webhook = await createWebhook(key, { url: receiver.url('/handed') });
+  const syncId = 'sync_handed_over';
+  const deliveryId = 'dlv_handedover';
+  // As a lost worker leaves it: the first run's attempt failed and handed the delivery over, and the
+  // starter has started its own workflow since.
+  await stack.pool.query(
+    `WITH ev AS (
+       INSERT INTO events (id, type, action, entity_type, entity_id, data, sync)
+       VALUES ('evt_handedover', 'person.sync', 'sync', 'person', 'p-handed', '{}', jsonb_build_object('id', $2::text))
+       RETURNING id
+     )
+     INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, sync_id, workflow_id, attempt_count)
+     SELECT $3, ev.id, $1, w.application_id, 'person.sync', 'retrying', $2, 'delivery:' || $3, 1
+       FROM ev, webhooks w WHERE w.id = $1`,
+    [webhook.id, syncId, deliveryId],
+  );
+  const send = (input: { owner: string; handOverFailures?: boolean }) =>
+    new MockActivityEnvironment()
+      .run(activities.sendDelivery, { deliveryId, maxAttempts: 4, keepOnHold: true, ...input })
+      .then(
+        () => 'sent',
+        (err: unknown) => (err instanceof ApplicationFailure ? err.type : String(err)),
+      );
+  // The sync, run again: the attempt it made was a failure, handed over.
+  expect(await send({ owner: `sync:${syncId}`, handOverFailures: true })).toBe(FailureTypes.attemptFailed);
+  // Another workflow that finds it owned by a third stops (a delivery workflow whose row a release took).
+  expect(await send({ owner: 'delivery:dlv_other' })).toBe(FailureTypes.deliveryCancelled);
+  expect(receiver.on('/handed')).toHaveLength(0);
 });
