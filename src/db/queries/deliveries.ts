@@ -70,12 +70,13 @@ export interface GateInput {
 }
 
 /**
- * The attempt gate (herald_attempt_gate, migration 018) and its transaction: decides whether this caller may send
- * the delivery now and, if so, marks it `sending`, loads its context and calls `start` with it,
- * which must start the request (and return at once). The transaction commits after that: the share
- * lock the gate takes on the webhook row lasts until then, so a pause or disable waits for every
- * sender that saw "active", and every sender after it sees the new status. For a webhook with a
- * rate, the commit also stamps its last send with the time the request started (migration 018).
+ * The attempt gate (herald_attempt_gate, migration 018) and its transaction: decides whether this
+ * caller may send the delivery now and, if so, marks it `sending`, loads its context and calls
+ * `start` with it, which must start the request (and return at once). The transaction commits
+ * after that: the share lock the gate takes on the webhook row lasts until then, so a pause or
+ * disable waits for every sender that saw "active", and every sender after it sees the new status.
+ * For a webhook with a rate, the commit also stamps its last send with the time the request
+ * started, so the next send's gap counts from there.
  *
  * Two round trips in all: BEGIN goes with the gate, and the stamp with the COMMIT, as simple-protocol
  * queries with their values quoted by the driver (node-postgres sends one query at a time, and a
