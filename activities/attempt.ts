@@ -78,10 +78,15 @@ export type AttemptResult =
   | { kind: 'gone'; summary: AttemptSummary }
   /** Not even a bare record of the attempt could be stored (a data error): the delivery is failed with the reason. */
   | { kind: 'unrecordable'; message: string }
+  /**
+   * It had ended before this run: an earlier run of the same activity sent (or failed) it, and its
+   * worker was lost before Temporal heard. Nothing is sent again.
+   */
+  | { kind: 'ended'; status: 'succeeded' | 'failed'; attemptCount: number }
   /** The gate sent nothing (`handed-over`: a sync's or release's earlier attempt handed it over). */
   | {
       kind: 'stopped';
-      verdict: Exclude<GateVerdict, 'send'>;
+      verdict: Exclude<GateVerdict, 'send' | 'done'>;
       attemptCount: number;
       /** Until its next attempt is due (a failed one's backoff), or its reserved slot (`throttled`); null: unknown. */
       waitMs: number | null;
@@ -121,6 +126,8 @@ export function createAttempter(deps: AttemptDeps) {
         return { url: request.url, headers: request.headers, body, sent };
       },
     );
+    if (gate.verdict === 'done')
+      return { kind: 'ended', status: gate.ended ?? 'succeeded', attemptCount: gate.attemptCount };
     if (gate.verdict !== 'send') {
       return {
         kind: 'stopped',

@@ -86,6 +86,7 @@ export function createDeliveryActivities(deps: DeliveryActivityDeps) {
       });
     });
     if (result.kind === 'succeeded') return result.summary;
+    if (result.kind === 'ended' && result.status === 'succeeded') return null;
     if (input.test && (result.kind === 'failed' || result.kind === 'gone')) return result.summary;
     throw failureOf(result, input.handOverFailures ?? false);
   }
@@ -200,6 +201,21 @@ function failureOf(
   result: Exclude<AttemptResult, { kind: 'succeeded' }>,
   handOver: boolean,
 ): ApplicationFailure {
+  if (result.kind === 'ended') {
+    // Failed for good before this run: a delivery workflow fails it again (the database keeps the
+    // first reason), a sync counts it as handed over.
+    const details: AttemptFailedDetails = {
+      attemptNumber: result.attemptCount,
+      nextRetryDelayMs: 0,
+      final: true,
+    };
+    return ApplicationFailure.create({
+      type: FailureTypes.attemptFailed,
+      message: 'the delivery had failed already',
+      nonRetryable: true,
+      details: [details],
+    });
+  }
   if (result.kind === 'unrecordable')
     return ApplicationFailure.nonRetryable(result.message, FailureTypes.dataError);
   if (result.kind === 'gone') {
@@ -287,10 +303,12 @@ function syncOutcome(result: AttemptResult, handOver: boolean): SyncOutcome {
       return handOver ? 'handedOver' : 'failed';
     case 'unrecordable':
       return 'handedOver'; // failed, with the reason
+    case 'ended':
+      // An earlier run of this chunk sent it, or handed it over and its own workflow failed it.
+      // Syncs from before owners count that as sent: a failure would start its workflow again.
+      return result.status === 'failed' && handOver ? 'handedOver' : 'sent';
     default:
       switch (result.verdict) {
-        case 'done':
-          return 'sent';
         case 'inactive':
           return 'inactive';
         case 'exhausted':

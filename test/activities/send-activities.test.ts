@@ -170,33 +170,82 @@ test("a paced webhook's next send waits a full gap after the previous request st
   expect(slot - requestStarted).toBeGreaterThanOrEqual(200);
 });
 
+/** A sync's delivery as a lost worker can leave it: its status and owner as given, one attempt made. */
+async function insertSyncDelivery(
+  webhookId: string,
+  syncId: string,
+  deliveryId: string,
+  status: string,
+  owner: string | null,
+) {
+  await stack.pool.query(
+    `WITH ev AS (
+       INSERT INTO events (id, type, action, entity_type, entity_id, data, sync)
+       VALUES ('evt_' || $3, 'person.sync', 'sync', 'person', $3, '{}', jsonb_build_object('id', $2::text))
+       RETURNING id
+     )
+     INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, sync_id, workflow_id, attempt_count)
+     SELECT $3, ev.id, $1, w.application_id, 'person.sync', $4, $2, $5, 1
+       FROM ev, webhooks w WHERE w.id = $1`,
+    [webhookId, syncId, deliveryId, status, owner],
+  );
+}
+
+/** One sendDelivery run: 'sent' when it returns, else its failure's type. */
+const sendOnce = (input: { deliveryId: string; owner: string; handOverFailures?: boolean }) =>
+  new MockActivityEnvironment()
+    .run(activities.sendDelivery, { maxAttempts: 4, keepOnHold: true, ...input })
+    .then(
+      () => 'sent',
+      (err: unknown) => (err instanceof ApplicationFailure ? err.type : String(err)),
+    );
+
 test("a sync's attempt run again after its first run handed the delivery over, and its own workflow took it, counts as handed over, not as a cancelled sync", async () => {
   const webhook = await createWebhook(key, { url: receiver.url('/handed') });
   const syncId = 'sync_handed_over';
   const deliveryId = 'dlv_handedover';
   // As a lost worker leaves it: the first run's attempt failed and handed the delivery over, and the
   // starter has started its own workflow since.
-  await stack.pool.query(
-    `WITH ev AS (
-       INSERT INTO events (id, type, action, entity_type, entity_id, data, sync)
-       VALUES ('evt_handedover', 'person.sync', 'sync', 'person', 'p-handed', '{}', jsonb_build_object('id', $2::text))
-       RETURNING id
-     )
-     INSERT INTO deliveries (id, event_id, webhook_id, application_id, event_type, status, sync_id, workflow_id, attempt_count)
-     SELECT $3, ev.id, $1, w.application_id, 'person.sync', 'retrying', $2, 'delivery:' || $3, 1
-       FROM ev, webhooks w WHERE w.id = $1`,
-    [webhook.id, syncId, deliveryId],
-  );
-  const send = (input: { owner: string; handOverFailures?: boolean }) =>
-    new MockActivityEnvironment()
-      .run(activities.sendDelivery, { deliveryId, maxAttempts: 4, keepOnHold: true, ...input })
-      .then(
-        () => 'sent',
-        (err: unknown) => (err instanceof ApplicationFailure ? err.type : String(err)),
-      );
+  await insertSyncDelivery(webhook.id, syncId, deliveryId, 'retrying', `delivery:${deliveryId}`);
   // The sync, run again: the attempt it made was a failure, handed over.
-  expect(await send({ owner: `sync:${syncId}`, handOverFailures: true })).toBe(FailureTypes.attemptFailed);
+  expect(await sendOnce({ deliveryId, owner: `sync:${syncId}`, handOverFailures: true })).toBe(
+    FailureTypes.attemptFailed,
+  );
   // Another workflow that finds it owned by a third stops (a delivery workflow whose row a release took).
-  expect(await send({ owner: 'delivery:dlv_other' })).toBe(FailureTypes.deliveryCancelled);
+  expect(await sendOnce({ deliveryId, owner: 'delivery:dlv_other' })).toBe(FailureTypes.deliveryCancelled);
   expect(receiver.on('/handed')).toHaveLength(0);
+});
+
+test('an attempt run again after its first run ended the delivery (the worker was lost before Temporal heard) sends nothing and answers how it ended', async () => {
+  const webhook = await createWebhook(key, { url: receiver.url('/ended') });
+  const syncId = 'sync_ended';
+  const owner = `sync:${syncId}`;
+  // Sent and recorded by the first run; and one handed over, which its own workflow then failed.
+  await insertSyncDelivery(webhook.id, syncId, 'dlv_ended_sent', 'succeeded', owner);
+  await insertSyncDelivery(webhook.id, syncId, 'dlv_ended_failed', 'failed', 'delivery:dlv_ended_failed');
+  // The sync goes on: the first counts as sent, the second as handed over (not a cancelled sync).
+  expect(await sendOnce({ deliveryId: 'dlv_ended_sent', owner, handOverFailures: true })).toBe('sent');
+  expect(await sendOnce({ deliveryId: 'dlv_ended_failed', owner, handOverFailures: true })).toBe(
+    FailureTypes.attemptFailed,
+  );
+  // A delivery workflow's run again ends as the delivery did.
+  expect(await sendOnce({ deliveryId: 'dlv_ended_sent', owner: 'delivery:dlv_ended_sent' })).toBe('sent');
+  const failed = await new MockActivityEnvironment()
+    .run(activities.sendDelivery, { deliveryId: 'dlv_ended_failed', owner: 'delivery:dlv_ended_failed' })
+    .catch((err: unknown) => err);
+  expect(failed).toBeInstanceOf(ApplicationFailure);
+  expect((failed as ApplicationFailure).details?.[0]).toMatchObject({ final: true });
+  // A sync's chunk, run again, likewise.
+  const outcomes = await new MockActivityEnvironment().run(activities.sendSyncChunk, {
+    deliveryIds: ['dlv_ended_sent', 'dlv_ended_failed'],
+    concurrency: 2,
+    owner,
+    maxAttempts: 4,
+  });
+  expect(outcomes).toEqual(['sent', 'handedOver']);
+  expect(receiver.on('/ended')).toHaveLength(0);
+  expect(await statusOf(['dlv_ended_failed', 'dlv_ended_sent'])).toMatchObject([
+    { status: 'failed' },
+    { status: 'succeeded' },
+  ]);
 });

@@ -1,3 +1,4 @@
+import { workflowIds } from '../../workflows/shared';
 import { apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
 import { spawnWorker, stopChild } from '../support/processes';
@@ -28,10 +29,12 @@ test('with 200 deliveries under way, SIGKILL of the worker and a new one still d
 
   const first = spawnWorker(stack);
   const published: string[] = [];
+  const deliveryIds: string[] = [];
   for (let i = 0; i < 200; i++) {
     const res = await admin.post('/v1/events', personEvent(`crash-${i}`, { scopes: ['crash'] }));
     expect(res.status).toBe(202);
     published.push(res.body.id);
+    deliveryIds.push(res.body.deliveries[0].id);
   }
   await receiver.waitFor(20, 60_000);
   first.kill('SIGKILL');
@@ -45,6 +48,19 @@ test('with 200 deliveries under way, SIGKILL of the worker and a new one still d
       90_000,
       500,
     );
+    // Every delivery's workflow ends as its record does, also one whose attempt was recorded and
+    // then run again because the kill came before Temporal heard (it once ended `cancelled`).
+    const outcomes = await Promise.all(
+      deliveryIds.map((id) =>
+        stack.api.context.temporal.workflow.getHandle(workflowIds.delivery(id)).result(),
+      ),
+    );
+    expect(outcomes.filter((o) => o !== 'succeeded')).toEqual([]);
+    const { rows } = await stack.pool.query(
+      `SELECT status, count(*)::int AS n FROM deliveries WHERE id = ANY($1) GROUP BY status`,
+      [deliveryIds],
+    );
+    expect(rows).toEqual([{ status: 'succeeded', n: 200 }]);
   } finally {
     await stopChild(second);
   }

@@ -58,6 +58,8 @@ export interface GateStop {
   /** Its next attempt's time; for `throttled`, its reserved slot (none: the in-flight limit). */
   nextAttemptAt: Date | null;
   webhookStatus: string | null;
+  /** For `done`: how the delivery ended (a run repeated after a lost worker finds it so). */
+  ended?: 'succeeded' | 'failed';
 }
 
 /** What the attempt gate is asked. */
@@ -94,6 +96,13 @@ export function attemptGate<T>(
       `BEGIN; SELECT * FROM herald_attempt_gate(${q(input.deliveryId)}, ${q(input.owner)}, ${maxAttempts}::int, ${input.test}, ${input.keepOnHold})`,
     )) as unknown as pg.QueryResult[];
     const result = gateResult(input.deliveryId, gate.rows[0]);
+    if (result.verdict === 'done') {
+      // Read with the COMMIT, in its message: the gate's `done` does not say which way it ended.
+      const [ended] = (await client.query(
+        `SELECT status FROM deliveries WHERE id = ${q(input.deliveryId)}; COMMIT`,
+      )) as unknown as pg.QueryResult[];
+      return { ...result, ended: ended.rows[0]?.status === 'failed' ? 'failed' : 'succeeded' };
+    }
     if (result.verdict !== 'send') {
       await client.query('COMMIT');
       return result;
