@@ -2,6 +2,7 @@ import http from 'node:http';
 
 export interface Reply {
   status: number;
+  headers: http.IncomingHttpHeaders;
   body: string;
   /** Round trip in ms, from the request's start to the end of the response. */
   ms: number;
@@ -32,6 +33,7 @@ export function request(
         res.on('end', () =>
           resolve({
             status: res.statusCode ?? 0,
+            headers: res.headers,
             body: Buffer.concat(chunks).toString('utf8'),
             ms: performance.now() - started,
           }),

@@ -50,6 +50,8 @@ interface Scenario {
   floor?: FloorRun[];
   /** The floor once more just after it, at Herald's concurrency. */
   floorAfter?: FloorRun;
+  /** The floor with records (bench/floor.ts), at Herald's concurrency, after the floor before it. */
+  floorWithRecords?: FloorRun;
   /** The scenario's webhook settings (ordering, throttle) and the most arrivals in any second. */
   webhook?: Record<string, unknown>;
   busiestSecond?: number;
@@ -243,6 +245,33 @@ function deliveryTables(r: Omit<Report, 'scenarios'> & { scenarios: Scenario[] }
           `${v(Math.round(hTotal * 100) / 100)} / ${v(Math.round(fTotal * 100) / 100)} (${ratioX(hTotal, fTotal)}) | ` +
           `${eagerShare(s.temporalPersistence)} | ${percent(s.delivery.coresBusy)} / ${percent(f.coresBusy)} | ` +
           `${after === undefined ? '–' : `${v(Math.round(after * 100) / 100)} (${ratioX(hTotal, after)})`} |`,
+      );
+    }
+  }
+  const recorded = r.scenarios.filter((s) => s.floorWithRecords && s.floor?.length);
+  if (recorded.length) {
+    lines.push(
+      '',
+      'The floor with records (bench/floor.ts) is the floor that also writes, one statement each on Herald’s own ' +
+        'tables, the rows a delivery must leave: its event and delivery before the start, `sending` before the ' +
+        'request, the attempt and the final state after it. Its worker column includes those statements’ client ' +
+        'side (Herald’s is in its API and worker). Herald’s total is its four processes, API included.',
+      '',
+      '| scenario | floor with records deliveries/s | CPU ms per delivery, worker / Temporal / PostgreSQL = total | the records’ own (over the floor before) | Herald’s total (ratio to the floor with records) |',
+      '|---|---|---|---|---|',
+    );
+    for (const s of recorded) {
+      const f = s.floorWithRecords!;
+      const c = f.cpuMsPerDelivery;
+      const total = floorTotal(f);
+      const n = s.ledger.deliveredUnique;
+      const herald = n
+        ? (PROCESS_ORDER.reduce((sum, name) => sum + (s.processes[name]?.cpuSeconds ?? 0), 0) / n) * 1000
+        : undefined;
+      const r2 = (x: number | undefined) => (x === undefined ? null : Math.round(x * 100) / 100);
+      lines.push(
+        `| ${s.name} | ${v(f.perSec)} | ${v(c.worker)} / ${v(c.temporal)} / ${v(c.postgres)} = ${v(r2(total))} | ` +
+          `${v(r2(total - floorTotal(s.floor![0])))} | ${v(r2(herald))} (${ratioX(herald, total)}) |`,
       );
     }
   }

@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { startsInFlight, workflowTaskSlots } from '../src/temporal/task-slots';
+import type { RecordsTarget } from './floor';
 import { lanes, quantile, request } from './http';
 import {
   coresBusySince,
@@ -77,6 +78,8 @@ interface ScenarioDef {
   entities?: number;
   /** Settings of the scenario's webhooks (ordering, throttles). */
   webhook?: Record<string, unknown>;
+  /** The floor with records (bench/floor.ts) beside it too. */
+  recordsFloor?: boolean;
 }
 
 function scenarioDefs(): ScenarioDef[] {
@@ -87,6 +90,7 @@ function scenarioDefs(): ScenarioDef[] {
       events: scaled(10_000),
       webhooks: 1,
       rate: RATE,
+      recordsFloor: true,
     },
     {
       name: 'latency',
@@ -102,6 +106,7 @@ function scenarioDefs(): ScenarioDef[] {
       events: scaled(1000),
       webhooks: scaled(100, 2),
       rate: RATE,
+      recordsFloor: true,
     },
     {
       name: 'held',
@@ -387,7 +392,14 @@ async function settle(stack: Stack): Promise<number> {
  * run, on the same server and receiver. CPU per delivery of its own process (worker and starter
  * in one, as Herald's worker is) and of the Temporal server.
  */
-async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: number, multiples = [1, 4]) {
+async function floorRuns(
+  ctx: Ctx,
+  scenario: string,
+  count: number,
+  bodyBytes: number,
+  multiples = [1, 4],
+  records?: RecordsTarget,
+) {
   const runs = [];
   for (const { concurrency, workflowTaskSlots } of floorSettings(ctx.stack.workerEnv, multiples)) {
     const child = forkTs('floor.ts', ctx.stack.workerEnv);
@@ -413,6 +425,7 @@ async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: n
           concurrency,
           workflowTaskSlots,
           bodyBytes,
+          records,
         });
       },
     );
@@ -432,6 +445,26 @@ async function floorRuns(ctx: Ctx, scenario: string, count: number, bodyBytes: n
     await ctx.receiver.forget(`${scenario}-floor`);
   }
   return runs;
+}
+
+/**
+ * The floor with records beside a scenario, at Herald's concurrency: its records go to a paused
+ * webhook of the bench's application (paused and of the floor's event type only, so nothing of
+ * Herald's acts on them).
+ */
+async function recordsFloorRun(ctx: Ctx, scenario: string, count: number) {
+  ctx.log(`  floor with records: the floor, and the rows a delivery must leave in PostgreSQL`);
+  const created = await ctx.api.call('POST', '/v1/webhooks', {
+    applicationId: ctx.applicationId,
+    url: ctx.receiver.url(`/${scenario}-records`),
+    label: `bench ${scenario} floor with records`,
+    // Of the floor's own type only: the scenario's events must not fan out to it.
+    events: ['floor.sent'],
+    status: 'paused',
+  });
+  const target = { webhookId: created.body.id, applicationId: ctx.applicationId };
+  const [run] = await floorRuns(ctx, `${scenario}-records`, count, 330, [1], target);
+  return run;
 }
 
 async function plainLimit(receiver: Receiver, scenario: string, count: number, bodyBytes: number) {
@@ -774,6 +807,9 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
   const pubLimit = await publishLimit(ctx.receiver, def.name, Math.min(def.events, 5_000));
   ctx.log(`  floor: the least a delivery does on Temporal, beside this scenario`);
   const floor = await floorRuns(ctx, def.name, Math.min(expectedDeliveries, FLOOR_COUNT), 330);
+  const floorWithRecords = def.recordsFloor
+    ? await recordsFloorRun(ctx, def.name, Math.min(expectedDeliveries, FLOOR_COUNT))
+    : undefined;
 
   const before = await temporalPersistence(ctx.stack.temporalMetricsUrl);
   const phases = phaseMeter(ctx.stack);
@@ -865,6 +901,7 @@ async function deliveryScenario(ctx: Ctx, def: ScenarioDef) {
     deliveryLimit,
     floor,
     floorAfter,
+    floorWithRecords,
     ...(def.webhook ? { webhook: def.webhook, busiestSecond: acc.busiestSecond } : {}),
     e2eMs: acc.e2eMs,
     e2eFrom: releasedAt ? 'the resume call' : 'each event’s scheduled send time',
