@@ -201,21 +201,14 @@ function failureOf(
   result: Exclude<AttemptResult, { kind: 'succeeded' }>,
   handOver: boolean,
 ): ApplicationFailure {
-  if (result.kind === 'ended') {
-    // Failed for good before this run: a delivery workflow fails it again (the database keeps the
-    // first reason), a sync counts it as handed over.
-    const details: AttemptFailedDetails = {
+  // Failed for good before this run: a delivery workflow fails it again (the database keeps the
+  // first reason), a sync counts it as handed over.
+  if (result.kind === 'ended')
+    return noAttemptMade('the delivery had failed already', {
       attemptNumber: result.attemptCount,
       nextRetryDelayMs: 0,
       final: true,
-    };
-    return ApplicationFailure.create({
-      type: FailureTypes.attemptFailed,
-      message: 'the delivery had failed already',
-      nonRetryable: true,
-      details: [details],
     });
-  }
   if (result.kind === 'unrecordable')
     return ApplicationFailure.nonRetryable(result.message, FailureTypes.dataError);
   if (result.kind === 'gone') {
@@ -264,22 +257,17 @@ function failureOf(
         details: [{ attemptCount: result.attemptCount }],
       });
     case 'exhausted':
-    case 'handed-over': {
-      const details: AttemptFailedDetails = {
-        attemptNumber: result.attemptCount,
-        nextRetryDelayMs: result.waitMs ?? 0,
-        final: result.verdict === 'exhausted',
-      };
-      return ApplicationFailure.create({
-        type: FailureTypes.attemptFailed,
-        message:
-          result.verdict === 'exhausted'
-            ? `every allowed attempt was made (${result.attemptCount})`
-            : 'the last attempt failed',
-        nonRetryable: true,
-        details: [details],
-      });
-    }
+    case 'handed-over':
+      return noAttemptMade(
+        result.verdict === 'exhausted'
+          ? `every allowed attempt was made (${result.attemptCount})`
+          : 'the last attempt failed',
+        {
+          attemptNumber: result.attemptCount,
+          nextRetryDelayMs: result.waitMs ?? 0,
+          final: result.verdict === 'exhausted',
+        },
+      );
     default:
       return ApplicationFailure.nonRetryable(
         result.verdict === 'missing'
@@ -290,6 +278,16 @@ function failureOf(
         FailureTypes.deliveryCancelled,
       );
   }
+}
+
+/** An earlier attempt's failure, reported by a run that made none: never retried by the activity's policy. */
+function noAttemptMade(message: string, details: AttemptFailedDetails): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureTypes.attemptFailed,
+    message,
+    nonRetryable: true,
+    details: [details],
+  });
 }
 
 /** A chunk's outcome for one delivery; `handOver` false for syncs from before owners. */

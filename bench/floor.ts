@@ -45,6 +45,7 @@ export interface RecordsTarget {
 /** The records of one delivery, one statement each (see the top of this file). */
 function recordsOf(pool: Pool, target: RecordsTarget) {
   return {
+    end: () => pool.end(),
     published: (deliveryId: string, body: string) =>
       pool.query(
         prepared(
@@ -105,8 +106,7 @@ process.once('message', async (job: Job) => {
   const taskQueue = `floor-${process.pid}`;
   let ok = 0;
   const sent = new Map<string, () => void>();
-  const pool = job.records && createPool(config.databaseUrl!, 20);
-  const records = pool && job.records && recordsOf(pool, job.records);
+  const records = job.records && recordsOf(createPool(config.databaseUrl!, 20), job.records);
   const headers = { 'content-type': 'application/json' };
   const worker = await Worker.create({
     connection,
@@ -160,7 +160,7 @@ process.once('message', async (job: Job) => {
   const cpu = process.cpuUsage(cpuBefore);
   worker.shutdown();
   await running;
-  await pool?.end();
+  await records?.end();
   agent.destroy();
   process.send?.({ count: job.count, ok, elapsedMs, cpuSeconds: (cpu.user + cpu.system) / 1e6 }, () =>
     process.exit(0),
