@@ -26,13 +26,52 @@ const LEASE_SECONDS = 10;
 /** How often an idle starter looks without being woken (a missed notification, a lapsed lease). */
 const POLL_MS = 1_000;
 
-/** Runs fn over items with at most `limit` in flight, in order of start. */
-async function eachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+/** Outbox entries started at once: a few, since each is a call to the server and they are rare. */
+const OUTBOX_STARTS_IN_FLIGHT = 8;
+
+/**
+ * Runs fn over items with at most `limit` in flight, in order of start; an item that fails does
+ * not stop the others. Resolves with the last failure, if any (the failed items' claims lapse).
+ */
+async function eachLimited<T>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<Error | undefined> {
   let next = 0;
+  let failed: Error | undefined;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
+    while (next < items.length) await fn(items[next++]).catch((err: Error) => (failed = err));
   });
   await Promise.all(lanes);
+  return failed;
+}
+
+/** A loop's sleep between rounds, cut short by a notification that came during or after the round. */
+class Wakeup {
+  private woken = false;
+  private cut: () => void = () => {};
+
+  reset(): void {
+    this.woken = false;
+  }
+
+  notify(): void {
+    this.woken = true;
+    this.cut();
+  }
+
+  async sleep(ms: number): Promise<void> {
+    if (this.woken) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.cut = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.cut = () => {};
+  }
 }
 
 /** Starting a workflow that exists already is harmless: false when it did. */
@@ -74,32 +113,30 @@ export function startWorkflowStarter(deps: {
   const { client, config } = deps;
   const taskQueue = config.temporal.taskQueue;
   let stopped = false;
-  let woken = false;
-  let wake: () => void = () => {};
-  const idle = () =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, POLL_MS);
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+  // The deliveries' loop and the outbox's: one notification channel wakes both.
+  const wakeUps = { deliveries: new Wakeup(), outbox: new Wakeup() };
 
   let listener: PoolClient | undefined;
-  async function listen(): Promise<void> {
-    if (listener || stopped) return;
-    const c = await deps.pool.connect();
-    c.on('notification', () => {
-      woken = true;
-      wake();
+  let connecting: Promise<void> | undefined;
+  /** One LISTEN connection for both loops, opened again on a later round after it fails. */
+  function listen(): Promise<void> {
+    if (listener || stopped) return Promise.resolve();
+    connecting ??= (async () => {
+      const c = await deps.pool.connect();
+      c.on('notification', () => {
+        for (const w of Object.values(wakeUps)) w.notify();
+      });
+      c.once('error', () => {
+        // Polling covers the gap.
+        if (listener === c) listener = undefined;
+        c.release(true);
+      });
+      await c.query(`LISTEN ${WORKFLOWS_TO_START_CHANNEL}`);
+      listener = c;
+    })().finally(() => {
+      connecting = undefined;
     });
-    c.once('error', () => {
-      // Reconnect on the next idle round; polling covers the gap.
-      if (listener === c) listener = undefined;
-      c.release(true);
-    });
-    await c.query(`LISTEN ${WORKFLOWS_TO_START_CHANNEL}`);
-    listener = c;
+    return connecting;
   }
 
   /** A new delivery first takes a place among those under way, given back if it did not start. */
@@ -197,70 +234,82 @@ export function startWorkflowStarter(deps: {
     }
   }
 
-  /** One batch of each kind; returns whether a full batch suggests more is waiting. */
-  async function startBatch(): Promise<boolean> {
-    const [deliveries, entries] = await Promise.all([
-      claimDeliveriesToStart(deps.pool, CLAIM_BATCH, LEASE_SECONDS),
-      claimOutbox(deps.pool, CLAIM_BATCH, LEASE_SECONDS),
-    ]);
+  /**
+   * One batch of new and handed-over deliveries; true when it was full (more may wait). A new
+   * delivery waits here for a place among those under way (task-slots.ts).
+   */
+  async function startDeliveries(): Promise<boolean> {
+    const deliveries = await claimDeliveriesToStart(deps.pool, CLAIM_BATCH, LEASE_SECONDS);
     const startedIds: string[] = [];
-    const doneEntries: string[] = [];
     const handedOn: string[] = [];
-    let failed: Error | undefined;
     // Strictly ordered webhooks' deliveries go to each webhook's release, one signal per webhook.
     const strictByWebhook = new Map<string, DeliveryToStart[]>();
     for (const d of deliveries.filter((d) => d.strict))
       strictByWebhook.set(d.webhookId, [...(strictByWebhook.get(d.webhookId) ?? []), d]);
-    const work = [...entries, ...deliveries.filter((d) => !d.strict), ...strictByWebhook.values()];
-    await eachLimited(work, deps.inFlight.limit, async (item) => {
-      try {
-        if (Array.isArray(item)) {
-          await signalRelease({ webhookId: item[0].webhookId, applicationId: item[0].applicationId });
-          handedOn.push(...item.map((d) => d.id));
-        } else if ('kind' in item) {
-          await runEntry(item);
-          doneEntries.push(item.id);
-        } else {
-          await startDelivery(item);
-          startedIds.push(item.id);
-        }
-      } catch (err) {
-        failed = err as Error;
+    const work = [...deliveries.filter((d) => !d.strict), ...strictByWebhook.values()];
+    const failed = await eachLimited(work, deps.inFlight.limit, async (item) => {
+      if (Array.isArray(item)) {
+        await signalRelease({ webhookId: item[0].webhookId, applicationId: item[0].applicationId });
+        handedOn.push(...item.map((d) => d.id));
+      } else {
+        await startDelivery(item);
+        startedIds.push(item.id);
       }
     });
     if (startedIds.length > 0) await markWorkflowsStarted(deps.pool, startedIds);
     if (handedOn.length > 0) await handToReleases(deps.pool, handedOn);
-    await deleteOutboxEntries(deps.pool, doneEntries);
-    if (failed)
-      deps.logger.warn(
-        {
-          failed:
-            deliveries.length + entries.length - startedIds.length - doneEntries.length - handedOn.length,
-          err: failed.message,
-        },
-        'workflow starts failed; retried when their claim lapses',
-      );
-    return deliveries.length === CLAIM_BATCH || entries.length === CLAIM_BATCH;
+    warnIfFailed(failed, deliveries.length - startedIds.length - handedOn.length);
+    return deliveries.length === CLAIM_BATCH;
   }
 
-  const running = (async () => {
+  /** One batch of the workflow outbox; true when it was full. */
+  async function startOutboxEntries(): Promise<boolean> {
+    const entries = await claimOutbox(deps.pool, CLAIM_BATCH, LEASE_SECONDS);
+    const doneEntries: string[] = [];
+    const failed = await eachLimited(entries, OUTBOX_STARTS_IN_FLIGHT, async (entry) => {
+      await runEntry(entry);
+      doneEntries.push(entry.id);
+    });
+    await deleteOutboxEntries(deps.pool, doneEntries);
+    warnIfFailed(failed, entries.length - doneEntries.length);
+    return entries.length === CLAIM_BATCH;
+  }
+
+  function warnIfFailed(err: Error | undefined, failed: number): void {
+    if (err)
+      deps.logger.warn(
+        { failed, err: err.message },
+        'workflow starts failed; retried when their claim lapses',
+      );
+  }
+
+  /**
+   * Runs batches until one is not full, then sleeps until a notification or POLL_MS. The
+   * deliveries and the outbox each have a loop of their own, so that a sync, a recovery or a
+   * release never waits behind new deliveries waiting for a place (a slow receiver holds each
+   * place up to its request timeout).
+   */
+  async function loop(startBatch: () => Promise<boolean>, wakeUp: Wakeup): Promise<void> {
     while (!stopped && deps.accepting()) {
-      woken = false;
+      wakeUp.reset();
       try {
         await listen();
-        // A full batch means more may wait: go on without sleeping.
         if (await startBatch()) continue;
       } catch (err) {
         deps.logger.warn({ err: (err as Error).message }, 'starting workflows failed; retrying');
       }
-      if (!woken && !stopped) await idle();
+      if (!stopped) await wakeUp.sleep(POLL_MS);
     }
-  })();
+  }
+  const running = Promise.all([
+    loop(startDeliveries, wakeUps.deliveries),
+    loop(startOutboxEntries, wakeUps.outbox),
+  ]);
 
   return {
     async stop() {
       stopped = true;
-      wake();
+      for (const w of Object.values(wakeUps)) w.notify();
       await running;
       listener?.release();
       listener = undefined;

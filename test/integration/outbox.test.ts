@@ -6,8 +6,9 @@ import path from 'node:path';
 import { ensureTemporalCli } from '../../src/embedded/temporal-cli';
 import { type DevServer, startTemporalDevServer } from '../../src/embedded/temporal-server';
 import { createLogger } from '../../src/logger';
+import { startsInFlight, workflowTaskSlots } from '../../src/temporal/task-slots';
 import { apiClient, eventually } from '../support/client';
-import { appWithKey, createWebhook } from '../support/fixtures';
+import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
 import { freePort } from '../support/ports';
 import { type Receiver, startReceiver } from '../support/receiver';
 import { type Stack, startStack } from '../support/stack';
@@ -61,4 +62,33 @@ test('a sync asked for while Temporal is down is accepted (202) and runs once Te
   );
   expect(done).toMatchObject({ total: 10, sent: 10, failed: 0 });
   expect(new Set(receiver.on('/outbox').map((r) => JSON.parse(r.body).entity.id)).size).toBe(10);
+}, 120_000);
+
+test('a sync starts while new deliveries wait for a place behind a slow receiver', async () => {
+  // The slow receiver holds each place for a new delivery (task-slots.ts) for SLOW_MS: the
+  // deliveries beyond the places wait in the starter, and the sync must not wait behind them.
+  const SLOW_MS = 15_000;
+  const own = await startStack({ env: { HERALD_REQUEST_TIMEOUT_MS: String(SLOW_MS + 10_000) } });
+  const places = startsInFlight(workflowTaskSlots(own.config.workerCachedWorkflows));
+  const slow = await startReceiver();
+  try {
+    slow.reply((req) => (req.path === '/slow' ? { delayMs: SLOW_MS } : {}));
+    const admin = apiClient(own.api.url, own.adminToken);
+    const key = apiClient(own.api.url, (await appWithKey(admin)).token);
+    await createWebhook(key, { url: slow.url('/slow'), events: ['person.updated'] });
+    for (let i = 0; i < places + 4; i++)
+      expect((await admin.post('/v1/events', personEvent(`hol-${i}`))).status).toBe(202);
+    await slow.waitFor(places);
+
+    const fast = await createWebhook(key, { url: slow.url('/fast'), syncIntervalMs: 0 });
+    expect((await key.post(`/v1/webhooks/${fast.id}/syncs`, {})).status).toBe(202);
+    const fastAt = await eventually(async () => slow.on('/fast')[0]?.receivedAt, 60_000, 100);
+
+    // Before the first slow request was answered, so while the deliveries beyond the places waited.
+    expect(fastAt).toBeLessThan(slow.on('/slow')[0].receivedAt + SLOW_MS);
+    expect(slow.on('/slow').filter((r) => r.receivedAt <= fastAt)).toHaveLength(places);
+  } finally {
+    await slow.close();
+    await own.stop();
+  }
 }, 120_000);
