@@ -71,7 +71,14 @@ const envSchema = z.object({
   HERALD_RETRY_MAX_INTERVAL_MS: positiveInt(36_000_000),
   HERALD_RETRY_MAX_ATTEMPTS: positiveInt(10),
   HERALD_SYNC_CONCURRENCY: positiveInt(16),
-  HERALD_WORKER_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(64),
+  // Below 16, the SDK's sticky polls can take every task slot the first attempts leave, and a new
+  // workflow's first task waits for a slow receiver (README); 0 is for replay testing.
+  HERALD_WORKER_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .refine((n) => n === 0 || n >= 16, 'must be 0 (no cache, for replay testing) or at least 16')
+    .default(64),
   HERALD_OUTAGE_MAX_MS: positiveInt(24 * 60 * 60 * 1000),
   HERALD_SYNC_HISTORY_LIMIT: z.coerce.number().int().min(100).default(10_000),
   HERALD_RETENTION_DAYS: positiveInt(30),

@@ -48,3 +48,9 @@ test('the embedded services default to ports 54329, 7233 and 8233; a UI port of 
   expect(() => loadConfig({ HERALD_PG_PORT: '0' })).toThrow(/HERALD_PG_PORT/);
   expect(() => loadConfig({ HERALD_TEMPORAL_PORT: '70000' })).toThrow(/HERALD_TEMPORAL_PORT/);
 });
+
+test('a workflow cache is 0 (replay testing) or at least 16 workflows', () => {
+  expect(() => loadConfig({ HERALD_WORKER_CACHED_WORKFLOWS: '8' })).toThrow(/HERALD_WORKER_CACHED_WORKFLOWS/);
+  expect(loadConfig({ HERALD_WORKER_CACHED_WORKFLOWS: '16' }).workerCachedWorkflows).toBe(16);
+  expect(loadConfig({ HERALD_WORKER_CACHED_WORKFLOWS: '0' }).workerCachedWorkflows).toBe(0);
+});
