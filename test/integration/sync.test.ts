@@ -250,7 +250,9 @@ test('a pause sent before any worker has started the sync waits for its workflow
     stack.api.url,
     (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token,
   );
-  const webhook = await createWebhook(key, { url: receiver.url('/searly'), syncIntervalMs: 0 });
+  // Paced, so that the sync is still running when the resume answers (at 0 ms its 20 requests
+  // could all be sent before the answer's row is read).
+  const webhook = await createWebhook(key, { url: receiver.url('/searly'), syncIntervalMs: 200 });
   // No worker: the sync is committed with its outbox entry, and nothing starts its workflow yet.
   await stack.stopWorker();
   let pausing: Promise<ApiResponse<{ id: string; status: string }>> | undefined;
