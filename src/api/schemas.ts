@@ -104,15 +104,18 @@ const JsonValue = z
   .openapi({ $ref: '#/components/schemas/JsonValue' } as object);
 const JsonObject = z.record(text(), JsonValue).openapi(propertyNames(NO_NUL));
 
-/** A name: not blank (the document says so by its pattern, which also refuses NUL), trimmed. */
+/**
+ * A name: not blank (the document says so by its pattern, which also refuses NUL), trimmed. Its
+ * length is the one sent, as the document's maxLength counts it: checked before the trim.
+ */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters this refuses.
 const NOT_BLANK = /^[^\u0000]*[^\s\u0000][^\u0000]*$/;
 const name = z
   .string()
   .regex(NOT_BLANK, 'may not be blank or contain NUL')
   .refine(storable, UNSTORABLE)
-  .trim()
-  .max(200);
+  .max(200)
+  .trim();
 /** Entity types and ids: short, printable, no dots in types (the dot separates type and action). */
 const entityType = z
   .string()

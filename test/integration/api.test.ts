@@ -97,6 +97,16 @@ describe('bad input gets a clear problem and changes nothing', () => {
     expectProblem(await admin.get('/v1/nothing-here'), 404);
   });
 
+  test("a name's length is counted as sent, before it is trimmed (the document's maxLength)", async () => {
+    const { app } = await appWithKey(admin);
+    const res = await admin.patch(`/v1/applications/${app.id}`, { name: `\t${'n'.repeat(200)}` });
+    expectProblem(res, 400);
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.name']);
+    expect((await admin.get(`/v1/applications/${app.id}`)).body.name).toBe(app.name);
+    const trimmed = await admin.patch(`/v1/applications/${app.id}`, { name: ` ${'n'.repeat(198)} ` });
+    expect(trimmed.body.name).toBe('n'.repeat(198));
+  });
+
   test('a PATCH that names no field is refused, with or without a body', async () => {
     const { app } = await appWithKey(admin);
     const webhook = await createWebhook(admin, { url: receiver.url('/patch'), applicationId: app.id });
