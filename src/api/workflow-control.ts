@@ -13,9 +13,10 @@ const UPDATE_TIMEOUT_MS = 30_000;
 /**
  * The API commits a sync or a recovery with its outbox entry and answers 202; a worker starts the
  * workflow a moment later (src/temporal/starter.ts). An update in that moment waits this long
- * for the workflow rather than failing a request that is valid.
+ * for the workflow rather than failing a request that is valid: long enough for a start call that
+ * failed at its deadline to be made again when its claim lapses (starter.ts, 10 s).
  */
-const START_WAIT_MS = 10_000;
+const START_WAIT_MS = 20_000;
 
 /** Sends the update, waiting (with backoff) while the workflow is not started yet. */
 async function updateOnceStarted(handle: WorkflowHandle, update: UpdateDefinition<unknown, []>) {

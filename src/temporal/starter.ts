@@ -26,6 +26,13 @@ const LEASE_SECONDS = 10;
 /** How often an idle starter looks without being woken (a missed notification, a lapsed lease). */
 const POLL_MS = 1_000;
 
+/**
+ * Each call to the server gets this long. The SDK sets no deadline of its own, and a call that
+ * never answered would hold its whole batch (a round waits for every entry): this one fails
+ * instead, and its row or entry is tried again when its claim lapses.
+ */
+const CALL_DEADLINE_MS = 5_000;
+
 /** Outbox entries started at once: a few, since each is a call to the server and they are rare. */
 const OUTBOX_STARTS_IN_FLIGHT = 8;
 
@@ -111,6 +118,9 @@ export function startWorkflowStarter(deps: {
   inFlight: DeliveriesInFlight;
 }): { stop(): Promise<void> } {
   const { client, config } = deps;
+  /** A call to the server that fails after CALL_DEADLINE_MS. */
+  const call = <R>(fn: () => Promise<R>): Promise<R> =>
+    client.withDeadline(Date.now() + CALL_DEADLINE_MS, fn);
   const taskQueue = config.temporal.taskQueue;
   let stopped = false;
   // The deliveries' loop and the outbox's: one notification channel wakes both.
@@ -144,31 +154,33 @@ export function startWorkflowStarter(deps: {
     const workflowId = workflowIds.delivery(row.id);
     if (!row.handedOver) await deps.inFlight.take(workflowId);
     const start = started(
-      client.workflow.start(deliveryWorkflowV2, {
-        workflowId,
-        taskQueue,
-        // A new delivery: a second start (a lapsed claim) is refused, and harmless. A handed-over
-        // one may have had a run that ended when it held the delivery; its gate makes a second
-        // start after this one ended harmless too.
-        workflowIdReusePolicy: row.handedOver
-          ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
-          : WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        args: [
-          {
-            deliveryId: row.id,
-            retry: config.retry,
-            requestTimeoutMs: config.requestTimeoutMs,
-            outageMaxMs: config.outageMaxMs,
-            continueFrom: row.handedOver,
-          },
-        ],
-        typedSearchAttributes: [
-          { key: searchAttributes.applicationId, value: row.applicationId },
-          { key: searchAttributes.webhookId, value: row.webhookId },
-          { key: searchAttributes.eventType, value: row.eventType },
-        ],
-        requestEagerStart: true,
-      }),
+      call(() =>
+        client.workflow.start(deliveryWorkflowV2, {
+          workflowId,
+          taskQueue,
+          // A new delivery: a second start (a lapsed claim) is refused, and harmless. A handed-over
+          // one may have had a run that ended when it held the delivery; its gate makes a second
+          // start after this one ended harmless too.
+          workflowIdReusePolicy: row.handedOver
+            ? WorkflowIdReusePolicy.ALLOW_DUPLICATE
+            : WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          args: [
+            {
+              deliveryId: row.id,
+              retry: config.retry,
+              requestTimeoutMs: config.requestTimeoutMs,
+              outageMaxMs: config.outageMaxMs,
+              continueFrom: row.handedOver,
+            },
+          ],
+          typedSearchAttributes: [
+            { key: searchAttributes.applicationId, value: row.applicationId },
+            { key: searchAttributes.webhookId, value: row.webhookId },
+            { key: searchAttributes.eventType, value: row.eventType },
+          ],
+          requestEagerStart: true,
+        }),
+      ),
     );
     const ok = await start.catch((err) => {
       deps.inFlight.giveBack(workflowId);
@@ -180,54 +192,60 @@ export function startWorkflowStarter(deps: {
 
   /** One release per webhook: a resume, or deliveries to hand on in strict order, while it runs make it look again. */
   function signalRelease(payload: Pick<ReleaseWorkflowInput, 'webhookId' | 'applicationId'>) {
-    return client.workflow.signalWithStart(releaseWorkflow, {
-      workflowId: workflowIds.release(payload.webhookId),
-      taskQueue,
-      signal: releaseRequestedSignal,
-      args: [{ ...payload, retry: config.retry, requestTimeoutMs: config.requestTimeoutMs }],
-      typedSearchAttributes: [
-        { key: searchAttributes.applicationId, value: payload.applicationId },
-        { key: searchAttributes.webhookId, value: payload.webhookId },
-      ],
-    });
+    return call(() =>
+      client.workflow.signalWithStart(releaseWorkflow, {
+        workflowId: workflowIds.release(payload.webhookId),
+        taskQueue,
+        signal: releaseRequestedSignal,
+        args: [{ ...payload, retry: config.retry, requestTimeoutMs: config.requestTimeoutMs }],
+        typedSearchAttributes: [
+          { key: searchAttributes.applicationId, value: payload.applicationId },
+          { key: searchAttributes.webhookId, value: payload.webhookId },
+        ],
+      }),
+    );
   }
 
   async function runEntry(entry: OutboxEntry): Promise<void> {
     if (entry.kind === 'sync') {
       const payload = entry.payload as Pick<SyncWorkflowInput, 'scope' | 'intervalMs'>;
       await started(
-        client.workflow.start(syncWorkflow, {
-          workflowId: entry.workflowId,
-          taskQueue,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [
-            {
-              ...payload,
-              concurrency: config.syncConcurrency,
-              retry: config.retry,
-              requestTimeoutMs: config.requestTimeoutMs,
-              historyLimit: config.syncHistoryLimit,
-            },
-          ],
-          typedSearchAttributes: [
-            { key: searchAttributes.applicationId, value: payload.scope.applicationId },
-            { key: searchAttributes.webhookId, value: payload.scope.webhookId },
-          ],
-        }),
+        call(() =>
+          client.workflow.start(syncWorkflow, {
+            workflowId: entry.workflowId,
+            taskQueue,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [
+              {
+                ...payload,
+                concurrency: config.syncConcurrency,
+                retry: config.retry,
+                requestTimeoutMs: config.requestTimeoutMs,
+                historyLimit: config.syncHistoryLimit,
+              },
+            ],
+            typedSearchAttributes: [
+              { key: searchAttributes.applicationId, value: payload.scope.applicationId },
+              { key: searchAttributes.webhookId, value: payload.scope.webhookId },
+            ],
+          }),
+        ),
       );
     } else if (entry.kind === 'recovery') {
       const payload = entry.payload as { scope: RecoveryWorkflowInput['scope']; applicationId: string };
       await started(
-        client.workflow.start(recoveryWorkflow, {
-          workflowId: entry.workflowId,
-          taskQueue,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-          args: [{ scope: payload.scope }],
-          typedSearchAttributes: [
-            { key: searchAttributes.applicationId, value: payload.applicationId },
-            { key: searchAttributes.webhookId, value: payload.scope.webhookId },
-          ],
-        }),
+        call(() =>
+          client.workflow.start(recoveryWorkflow, {
+            workflowId: entry.workflowId,
+            taskQueue,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+            args: [{ scope: payload.scope }],
+            typedSearchAttributes: [
+              { key: searchAttributes.applicationId, value: payload.applicationId },
+              { key: searchAttributes.webhookId, value: payload.scope.webhookId },
+            ],
+          }),
+        ),
       );
     } else {
       await signalRelease(entry.payload as Pick<ReleaseWorkflowInput, 'webhookId' | 'applicationId'>);
