@@ -71,6 +71,13 @@ export const CANCEL_UNSENT = 'sync-cancel-unsent';
  */
 export const OWNED_SENDS = 'sync-owned-sends';
 
+/**
+ * Patch id: syncs started before it sleep out the interval between requests and a throttle's
+ * wait even once cancelled, so a cancel of a sync paced at minutes answered minutes later. Since,
+ * a cancel cuts those waits short.
+ */
+export const CANCEL_CUTS_WAITS = 'sync-cancel-cuts-waits';
+
 /** At interval 0, deliveries per chunk activity, in multiples of the sync's concurrency. */
 const CHUNK_ROUNDS = 4;
 
@@ -117,6 +124,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
     retry: { maximumInterval: '1m' },
   });
   const owned = patched(OWNED_SENDS);
+  const cancelCutsWaits = patched(CANCEL_CUTS_WAITS);
   const sendAs = owned
     ? {
         owner: workflowIds.sync(input.scope.syncId),
@@ -200,6 +208,11 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
     webhookResumed = true;
   });
   setHandler(progressQuery, () => ({ ...progress(), index: state.index }));
+  /** A timer that a cancel ends early. */
+  const wait = async (ms: number): Promise<void> => {
+    if (cancelCutsWaits) await condition(() => cancelled, ms);
+    else await sleep(ms);
+  };
   // Counted once the handlers are set, so a pause asked for at once is not refused.
   if (!input.state) state.total = await countSyncEntities(input.scope);
 
@@ -258,7 +271,7 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
         if (type === FailureTypes.throttled) {
           // The webhook's throttle: wait for the slot the gate reserved (or a while) and send again.
           const slotMs = (failure(err)?.details?.[0] as ThrottledDetails | undefined)?.waitMs;
-          await sleep(slotMs ?? 500);
+          await wait(slotMs ?? 500);
           continue;
         }
         await handOver(deliveryId);
@@ -326,13 +339,13 @@ export async function syncWorkflow(input: SyncWorkflowInput): Promise<SyncProgre
       for (const id of page.deliveryIds) {
         if (cancelled) break;
         // The interval's timer runs while this request is sent, so pacing costs no extra round trip.
-        const pacing = sleep(input.intervalMs);
+        const pacing = wait(input.intervalMs);
         const startedAt = await sendOne(id);
         await pacing;
         // The timer began just before the request did: top up so the next request starts a full
         // interval after this one actually started.
         const rest = startedAt === undefined ? 0 : startedAt + input.intervalMs - Date.now();
-        if (rest > 0) await sleep(rest);
+        if (rest > 0) await wait(rest);
         state.index++;
       }
     } else if (patched(CHUNKED_SENDS)) {

@@ -132,6 +132,23 @@ test('a paused sync sends nothing while paused, finishes after resume; a cancell
   expect((await key.post(`/v1/syncs/${toCancel.id}/resume`)).status).toBe(409);
 });
 
+test('a cancel of a sync paced at an hour answers at once, without waiting out the interval', async () => {
+  const scope = 'sync-cancel-paced';
+  await seedPersons('h', 3, [scope]);
+  const key = apiClient(
+    stack.api.url,
+    (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token,
+  );
+  const webhook = await createWebhook(key, { url: receiver.url('/shour'), syncIntervalMs: 3_600_000 });
+  const sync = (await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).body;
+  await eventually(async () => receiver.on('/shour').length === 1);
+  // Before the patch the answer came when the hour was up: far past this test's timeout.
+  const cancelled = await key.post(`/v1/syncs/${sync.id}/cancel`);
+  expect(cancelled.status).toBe(200);
+  expect(cancelled.body).toMatchObject({ status: 'cancelled', sent: 1, total: 3 });
+  expect(receiver.on('/shour')).toHaveLength(1);
+});
+
 test('while its webhook is paused the sync waits, then goes on after the webhook resumes', async () => {
   const scope = 'sync-webhook-paused';
   const ids = await seedPersons('w', 60, [scope]);

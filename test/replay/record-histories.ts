@@ -234,6 +234,18 @@ scenario('sync-cancelled', async () => {
   return [`sync:${sync.id}`];
 });
 
+scenario('sync-paced-cancelled', async () => {
+  // Cancelled while waiting out an hour's interval: the cancel ends the timer (sync-cancel-cuts-waits).
+  await seed(3);
+  const p = hookPath();
+  const webhook = await createWebhook(key, { url: receiver.url(p), syncIntervalMs: 3_600_000 });
+  const sync = (await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).body;
+  await eventually(async () => receiver.on(p).length >= 1);
+  await key.post(`/v1/syncs/${sync.id}/cancel`);
+  await syncEnded(sync.id);
+  return [`sync:${sync.id}`];
+});
+
 scenario('sync-waiting', async () => {
   await seed(30);
   const p = hookPath();

@@ -9,7 +9,7 @@ import { Worker } from '@temporalio/worker';
 import { installRuntime } from '../../src/temporal/runtime';
 import { BOUNDED_LIFECYCLE, LOCAL_FIRST_ATTEMPT, WAIT_OUT_OUTAGES } from '../../workflows/delivery';
 import { STRICT_CHILD_V2 } from '../../workflows/release';
-import { CANCEL_UNSENT, CHUNKED_SENDS, OWNED_SENDS } from '../../workflows/sync';
+import { CANCEL_CUTS_WAITS, CANCEL_UNSENT, CHUNKED_SENDS, OWNED_SENDS } from '../../workflows/sync';
 import { sharedServices } from '../support/stack';
 
 const dir = path.join(__dirname, 'histories');
@@ -75,6 +75,7 @@ test('the histories cover every workflow type and both sides of every patch', ()
     [CHUNKED_SENDS, 'sync-chunked', 'syncWorkflow'],
     [CANCEL_UNSENT, 'sync-cancelled', 'syncWorkflow'],
     [OWNED_SENDS, 'sync-chunked', 'syncWorkflow'],
+    [CANCEL_CUTS_WAITS, 'sync-paced', 'syncWorkflow'],
     [STRICT_CHILD_V2, 'release-strict', 'releaseWorkflow'],
   ];
   for (const [patch, scenario, type] of patches) {
