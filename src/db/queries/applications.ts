@@ -14,7 +14,18 @@ export interface ApplicationRow {
 
 const APP_COLUMNS =
   'id, name, entity_types, scopes, max_requests_per_second, max_in_flight, created_at, updated_at';
-function toApplication(r: Record<string, any>): ApplicationRow {
+/** A row of APP_COLUMNS as pg returns it: numeric arrives as text. */
+interface ApplicationColumns {
+  id: string;
+  name: string;
+  entity_types: string[];
+  scopes: string[];
+  max_requests_per_second: string | null;
+  max_in_flight: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+function toApplication(r: ApplicationColumns): ApplicationRow {
   return {
     id: r.id,
     name: r.name,
@@ -99,13 +110,21 @@ export interface KeyRow {
 }
 
 const KEY_COLUMNS = 'id, application_id, name, scopes, subject_type, subject_id, token_hint, created_at';
-function toKey(r: Record<string, any>): KeyRow {
+type KeyColumns = {
+  id: string;
+  application_id: string;
+  name: string;
+  scopes: string[];
+  token_hint: string;
+  created_at: Date;
+} & ({ subject_type: string; subject_id: string } | { subject_type: null; subject_id: null });
+function toKey(r: KeyColumns): KeyRow {
   return {
     id: r.id,
     applicationId: r.application_id,
     name: r.name,
     scopes: r.scopes,
-    subject: r.subject_type ? { type: r.subject_type, id: r.subject_id } : null,
+    subject: r.subject_type === null ? null : { type: r.subject_type, id: r.subject_id },
     tokenHint: r.token_hint,
     createdAt: r.created_at,
   };

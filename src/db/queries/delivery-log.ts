@@ -14,29 +14,54 @@ const DELIVERIES = `deliveries d LEFT JOIN LATERAL (
   SELECT a.outcome, a.response_status, a.duration_ms, a.started_at FROM attempts a
    WHERE a.delivery_id = d.id ORDER BY a.id DESC LIMIT 1) last ON true`;
 
-function toDelivery(r: Record<string, any>) {
+/** A row of DELIVERY_COLUMNS. */
+type DeliveryColumns = {
+  id: string;
+  webhook_id: string;
+  application_id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempt_count: number;
+  next_attempt_at: Date | null;
+  failure_reason: string | null;
+  workflow_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+} & (
+  | {
+      last_outcome: string;
+      last_response_status: number | null;
+      last_duration_ms: number;
+      last_started_at: Date;
+    }
+  // No attempt yet.
+  | { last_outcome: null; last_response_status: null; last_duration_ms: null; last_started_at: null }
+);
+
+function toDelivery(r: DeliveryColumns) {
   return {
-    id: r.id as string,
-    webhookId: r.webhook_id as string,
-    applicationId: r.application_id as string,
-    eventId: r.event_id as string,
-    eventType: r.event_type as string,
-    status: r.status as string,
-    attemptCount: r.attempt_count as number,
-    nextAttemptAt: (r.next_attempt_at as Date | null)?.toISOString() ?? null,
-    failureReason: r.failure_reason as string | null,
+    id: r.id,
+    webhookId: r.webhook_id,
+    applicationId: r.application_id,
+    eventId: r.event_id,
+    eventType: r.event_type,
+    status: r.status,
+    attemptCount: r.attempt_count,
+    nextAttemptAt: r.next_attempt_at?.toISOString() ?? null,
+    failureReason: r.failure_reason,
     /** The workflow that owns it (docs/lifecycle.md); null while nobody does (pending or held). */
-    workflowId: r.workflow_id as string | null,
-    createdAt: (r.created_at as Date).toISOString(),
-    updatedAt: (r.updated_at as Date).toISOString(),
+    workflowId: r.workflow_id,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
     lastAttempt:
       r.last_outcome === null
         ? null
         : {
-            outcome: r.last_outcome as string,
-            responseStatus: r.last_response_status as number | null,
-            durationMs: r.last_duration_ms as number,
-            startedAt: (r.last_started_at as Date).toISOString(),
+            outcome: r.last_outcome,
+            responseStatus: r.last_response_status,
+            durationMs: r.last_duration_ms,
+            startedAt: r.last_started_at.toISOString(),
           },
   };
 }

@@ -13,7 +13,13 @@ export interface EntityRow {
 }
 
 const COLUMNS = 'type, id, scopes, data, version, created_at, updated_at, deleted_at';
-function toEntity(r: Record<string, any>): EntityRow {
+/** An entities row: the row's own fields, and the snake_case ones. */
+type EntityColumns = Pick<EntityRow, 'type' | 'id' | 'scopes' | 'data' | 'version'> & {
+  created_at: Date;
+  updated_at: Date;
+  deleted_at: Date | null;
+};
+function toEntity(r: EntityColumns): EntityRow {
   return {
     type: r.type,
     id: r.id,

@@ -192,16 +192,28 @@ async function deliveriesOf(
   return byEvent;
 }
 
+/** The events columns the envelope builder reads. */
+interface EventColumns {
+  id: string;
+  type: string;
+  action: string;
+  entity_type: string;
+  entity_id: string;
+  data: unknown;
+  sync: unknown;
+  /** A string in the row's `to_jsonb`. */
+  created_at: Date | string;
+}
 /** An events row (or its `to_jsonb`, where created_at is a string) as the envelope builder takes it. */
-export function toEvent(r: Record<string, any>) {
+export function toEvent(r: EventColumns) {
   return {
-    id: r.id as string,
-    type: r.type as string,
-    action: r.action as string,
-    entityType: r.entity_type as string,
-    entityId: r.entity_id as string,
-    data: r.data as unknown,
-    sync: r.sync as unknown,
+    id: r.id,
+    type: r.type,
+    action: r.action,
+    entityType: r.entity_type,
+    entityId: r.entity_id,
+    data: r.data,
+    sync: r.sync,
     createdAt: new Date(r.created_at),
   };
 }

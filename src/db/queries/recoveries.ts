@@ -41,7 +41,18 @@ export interface RecoveryRow {
 
 const COLUMNS = `id, webhook_id, application_id, since, until, statuses, status, total, redelivered, created_at,
   updated_at, finished_at`;
-function toRecovery(r: Record<string, any>): RecoveryRow {
+/** A recoveries row: the row's own fields, and the snake_case ones. */
+type RecoveryColumns = Pick<
+  RecoveryRow,
+  'id' | 'since' | 'until' | 'statuses' | 'status' | 'total' | 'redelivered'
+> & {
+  webhook_id: string;
+  application_id: string;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+};
+function toRecovery(r: RecoveryColumns): RecoveryRow {
   return {
     id: r.id,
     webhookId: r.webhook_id,

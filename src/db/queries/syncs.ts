@@ -32,7 +32,16 @@ export interface SyncRow {
 
 const COLUMNS =
   'id, webhook_id, application_id, entity_types, status, total, sent, failed, created_at, updated_at, finished_at';
-function toSync(r: Record<string, any>): SyncRow {
+/** A syncs row: the row's own fields, and the snake_case ones. */
+type SyncColumns = Pick<SyncRow, 'id' | 'status' | 'total' | 'sent' | 'failed'> & {
+  webhook_id: string;
+  application_id: string;
+  entity_types: string[];
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+};
+function toSync(r: SyncColumns): SyncRow {
   return {
     id: r.id,
     webhookId: r.webhook_id,

@@ -26,7 +26,20 @@ export interface WebhookRow {
 const COLUMNS = `id, application_id, label, url, method, events, signature, sync_interval_ms, headers, status,
   disabled_reason, max_requests_per_second, max_in_flight, ordering, created_at, updated_at`;
 
-function toWebhook(r: Record<string, any>): WebhookRow {
+/** A row of COLUMNS: the row's own fields, and the snake_case ones (numeric arrives as text). */
+type WebhookColumns = Pick<
+  WebhookRow,
+  'id' | 'label' | 'url' | 'method' | 'events' | 'signature' | 'headers' | 'status' | 'ordering'
+> & {
+  application_id: string;
+  sync_interval_ms: number;
+  disabled_reason: string | null;
+  max_requests_per_second: string | null;
+  max_in_flight: number | null;
+  created_at: Date;
+  updated_at: Date;
+};
+function toWebhook(r: WebhookColumns): WebhookRow {
   return {
     id: r.id,
     applicationId: r.application_id,
@@ -39,7 +52,6 @@ function toWebhook(r: Record<string, any>): WebhookRow {
     headers: r.headers,
     status: r.status,
     disabledReason: r.disabled_reason,
-    // numeric arrives as text
     maxRequestsPerSecond: r.max_requests_per_second === null ? null : Number(r.max_requests_per_second),
     maxInFlight: r.max_in_flight,
     ordering: r.ordering,
