@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { type ApiClient, apiClient, eventually } from '../support/client';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { type ApiClient, type ApiResponse, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
 import { type Receiver, startReceiver } from '../support/receiver';
 import { type Stack, startStack } from '../support/stack';
@@ -26,7 +27,7 @@ async function counts() {
   return rows[0];
 }
 
-function expectProblem(res: { status: number; headers: Headers; body: any }, status: number) {
+function expectProblem(res: ApiResponse, status: number) {
   expect(res.status).toBe(status);
   expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   expect(res.body).toMatchObject({
@@ -258,24 +259,20 @@ test('the delivery stream pushes each attempt as it happens, and deliveries held
   const { token } = await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] });
   const key = apiClient(stack.api.url, token);
   const webhook = await createWebhook(key, { url: receiver.url('/stream') });
-  const events: any[] = [];
-  const req = http.get(`${stack.api.url}/v1/webhooks/${webhook.id}/deliveries/stream`, {
+  const events: Record<string, unknown>[] = [];
+  const stop = new AbortController();
+  // The server answers once it has registered the stream, so nothing published after this is missed.
+  const res = await fetch(`${stack.api.url}/v1/webhooks/${webhook.id}/deliveries/stream`, {
     headers: { authorization: `Bearer ${token}` },
+    signal: stop.signal,
   });
-  const res = await new Promise<http.IncomingMessage>((resolve) => req.on('response', resolve));
-  expect(res.headers['content-type']).toBe('text/event-stream');
-  let buffer = '';
-  res.on('data', (chunk) => {
-    buffer += chunk;
-    for (let i = buffer.indexOf('\n\n'); i >= 0; i = buffer.indexOf('\n\n')) {
-      const block = buffer.slice(0, i);
-      buffer = buffer.slice(i + 2);
-      const data = block.split('\n').find((l) => l.startsWith('data: '));
-      const event = block.split('\n').find((l) => l.startsWith('event: '));
-      if (data) events.push({ event: event?.slice(7), ...JSON.parse(data.slice(6)) });
-    }
+  expect(res.headers.get('content-type')).toBe('text/event-stream');
+  const reading = (async () => {
+    const stream = res.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream());
+    for await (const message of stream) events.push({ event: message.event, ...JSON.parse(message.data) });
+  })().catch((err) => {
+    if (!stop.signal.aborted) throw err;
   });
-  await new Promise((r) => setTimeout(r, 200));
   const published = await admin.post('/v1/events', personEvent('s-1', { scopes: [scope] }));
   await eventually(async () => events.length >= 1);
   expect(events[0]).toMatchObject({
@@ -290,7 +287,8 @@ test('the delivery stream pushes each attempt as it happens, and deliveries held
   expect((await key.post(`/v1/webhooks/${webhook.id}/pause`)).status).toBe(200);
   const held = await admin.post('/v1/events', personEvent('s-2', { scopes: [scope] }));
   await eventually(async () => events.length >= 2);
-  req.destroy();
+  stop.abort();
+  await reading;
   expect(events[1]).toMatchObject({
     event: 'delivery',
     webhookId: webhook.id,

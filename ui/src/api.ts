@@ -1,6 +1,7 @@
 // The one API client of the panel: the session token, JSON calls, problem+json errors and the
 // delivery stream. Its types come from the API's own zod schemas (type-only: nothing of the server
 // is bundled).
+import { EventSourceParserStream } from 'eventsource-parser/stream';
 import type { z } from 'zod';
 import type * as schema from '../../src/api/schemas';
 
@@ -226,35 +227,20 @@ export async function streamDeliveries(
     signal,
   });
   if (!res.ok || !res.body) throw new ApiError(res.status, res.statusText, 'The live log is unavailable.');
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  let opened = false;
+  // The server answers once it has registered this stream: a list read now misses nothing.
+  onOpen();
+  const events = res.body
+    .pipeThrough(new TextDecoderStream())
+    .pipeThrough(new EventSourceParserStream())
+    .getReader();
   for (;;) {
-    const { value, done } = await reader.read();
+    const { value, done } = await events.read();
     if (done) return;
-    // The first bytes come once the server has registered this stream: a list read now misses nothing.
-    if (!opened) {
-      opened = true;
-      onOpen();
-    }
-    buffer += value.replace(/\r\n?/g, '\n');
-    let end = buffer.indexOf('\n\n');
-    while (end >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      end = buffer.indexOf('\n\n');
-      let event = 'message';
-      const data: string[] = [];
-      for (const line of block.split('\n')) {
-        if (line.startsWith('event:')) event = line.slice(6).trim();
-        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-      }
-      if ((event !== 'attempt' && event !== 'delivery') || data.length === 0) continue;
-      try {
-        onNotice({ event, data: JSON.parse(data.join('\n')) } as DeliveryNotice);
-      } catch {
-        // A malformed event is skipped; the next list refresh shows the truth.
-      }
+    if (value.event !== 'attempt' && value.event !== 'delivery') continue;
+    try {
+      onNotice({ event: value.event, data: JSON.parse(value.data) } as DeliveryNotice);
+    } catch {
+      // A malformed event is skipped; the next list refresh shows the truth.
     }
   }
 }
