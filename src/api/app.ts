@@ -6,6 +6,7 @@ import type { ApiContext } from './context';
 import { openApiDocument } from './openapi';
 import { errorHandler, methodNotAllowedHandler, notFoundHandler, optionsHandler } from './problem';
 import { createRateLimiter } from './rate-limit';
+import { requestLog } from './request-log';
 import type { AppLocals } from './route';
 import { applicationsRouter } from './routers/applications';
 import { deliveriesRouter } from './routers/deliveries';
@@ -32,22 +33,7 @@ export function createApp(ctx: ApiContext) {
   // Per-key rate limit, applied by every route once it knows the caller (route.ts).
   (app.locals as AppLocals).rateLimit = createRateLimiter(ctx.config.rateLimit);
   app.set('etag', false);
-  app.use((req, res, next) => {
-    const started = performance.now();
-    res.on('finish', () => {
-      const route = (req.route?.path as string | undefined) ?? 'unmatched';
-      const seconds = (performance.now() - started) / 1000;
-      ctx.metrics.httpRequests.observe(
-        { method: req.method, route, status: String(res.statusCode) },
-        seconds,
-      );
-      ctx.logger.info(
-        { method: req.method, path: req.path, status: res.statusCode, ms: Math.round(seconds * 1000) },
-        'request',
-      );
-    });
-    next();
-  });
+  app.use(requestLog(ctx.logger, ctx.metrics.httpRequests));
   app.use(healthRouter(ctx));
   // The methods of the API's paths are known before any body is read or any router runs.
   app.use(optionsHandler, methodNotAllowedHandler);
