@@ -2,7 +2,6 @@
 // application keys do not publish, and migration 011 takes events:publish from the keys that had it.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { hashToken } from '../../src/api/auth';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
@@ -10,7 +9,7 @@ import { createSecretCipher, generateEncryptionKey } from '../../src/secret-ciph
 import { type ApiClient, apiClient } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
 import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, sharedServices, startStack } from '../support/stack';
+import { emptyDatabase, type Stack, startStack } from '../support/stack';
 
 let stack: Stack;
 let receiver: Receiver;
@@ -94,14 +93,7 @@ test('an application key cannot publish, cannot be given a publisher scope, and 
 
 test('migration 011 takes events:publish from application keys, and revokes the keys it leaves with no scope', async () => {
   // A database as version 010 left it, with keys that publish.
-  const server = new URL(sharedServices().databaseUrl);
-  const name = `herald_m011_${Date.now()}`;
-  const maintenance = new pg.Client({ connectionString: server.toString() });
-  await maintenance.connect();
-  await maintenance.query(`CREATE DATABASE ${name}`);
-  await maintenance.end();
-  server.pathname = `/${name}`;
-  const pool = createPool(server.toString(), 1);
+  const pool = createPool(await emptyDatabase(), 1);
   try {
     const dir = path.join(__dirname, '../../src/db/migrations');
     await pool.query(

@@ -25,8 +25,8 @@ export function sharedServices(): SharedServices {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
 
-/** A fresh database on the shared server (or the one `serverUrl` names), migrated. */
-export async function freshDatabase(serverUrl?: string): Promise<string> {
+/** A new, empty database on the shared server (or the one `serverUrl` names). */
+export async function emptyDatabase(serverUrl?: string): Promise<string> {
   const databaseUrl = serverUrl ?? sharedServices().databaseUrl;
   const name = `herald_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: databaseUrl });
@@ -35,10 +35,16 @@ export async function freshDatabase(serverUrl?: string): Promise<string> {
   await admin.end();
   const url = new URL(databaseUrl);
   url.pathname = `/${name}`;
-  const pool = createPool(url.toString(), 1);
+  return url.toString();
+}
+
+/** A fresh database on the shared server (or the one `serverUrl` names), migrated. */
+export async function freshDatabase(serverUrl?: string): Promise<string> {
+  const url = await emptyDatabase(serverUrl);
+  const pool = createPool(url, 1);
   await migrate(pool, await resolveSecretCipher(loadConfig({ HERALD_DATA_DIR: sharedServices().dataDir })));
   await pool.end();
-  return url.toString();
+  return url;
 }
 
 /** The no-cache project's worker cache (its jest globals), or HERALD_TEST_WORKER_CACHE when run by hand. */
