@@ -33,6 +33,39 @@ const UNSTORABLE = 'may not contain NUL or an unpaired surrogate';
 const storable = (s: string) => NO_NUL.test(s) && !/\p{Cs}/u.test(s);
 /** Every free-text field of a request. */
 const text = () => z.string().regex(NO_NUL, UNSTORABLE).refine(storable, UNSTORABLE);
+
+/** A string's length in characters (code points), as JSON Schema's minLength and maxLength count it. */
+function characters(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const unit = s.charCodeAt(i);
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+/**
+ * A length limit in characters, in the document as minLength and maxLength. Not zod's .min and
+ * .max: they count UTF-16 units, so a character beyond the BMP (an emoji) would count twice, and
+ * a string the document allows could be refused (or, with a minimum, one it refuses accepted).
+ */
+function sized<T extends z.ZodString>(schema: T, limits: { min?: number; max: number }) {
+  const { min = 0, max } = limits;
+  const message = min > 0 ? `${min} to ${max} characters` : `at most ${max} characters`;
+  return schema
+    .refine((s) => {
+      if (s.length < min) return false; // fewer units, fewer characters
+      if (s.length <= max && min === 0) return true; // no more characters than units
+      const n = characters(s);
+      return n >= min && n <= max;
+    }, message)
+    .openapi({ ...(min > 0 ? { minLength: min } : {}), maxLength: max });
+}
 /** A record's keys are not emitted as a schema by zod-to-openapi: its property names, by hand. */
 const propertyNames = (pattern: RegExp) => ({
   propertyNames: { type: 'string' as const, pattern: pattern.source },
@@ -110,12 +143,12 @@ const JsonObject = z.record(text(), JsonValue).openapi(propertyNames(NO_NUL));
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters this refuses.
 const NOT_BLANK = /^[^\u0000]*[^\s\u0000][^\u0000]*$/;
-const name = z
-  .string()
-  .regex(NOT_BLANK, 'may not be blank or contain NUL')
-  .refine(storable, UNSTORABLE)
-  .max(200)
-  .trim();
+const name = sized(
+  z.string().regex(NOT_BLANK, 'may not be blank or contain NUL').refine(storable, UNSTORABLE),
+  {
+    max: 200,
+  },
+).trim();
 /** Entity types and ids: short, printable, no dots in types (the dot separates type and action). */
 const entityType = z
   .string()
@@ -125,7 +158,7 @@ const entityId = z
   .min(1)
   .max(200)
   .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
-const scopeList = z.array(text().min(1).max(200)).max(100);
+const scopeList = z.array(sized(text(), { min: 1, max: 200 })).max(100);
 
 /** Herald's ids (`wh_...`) and a publisher's event ids: the characters either may have. */
 const ID_PATTERN = /^[A-Za-z0-9_.:-]+$/;
@@ -145,7 +178,7 @@ export const ProblemSchema = z
 
 export const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: text().max(200).optional(),
+  cursor: sized(text(), { max: 200 }).optional(),
 });
 
 export const listOf = <T extends z.ZodType>(item: T) =>
@@ -306,10 +339,10 @@ export const EventFilter = z
   )
   .max(100);
 
-export const WebhookUrl = z.string().max(2048).url('must be an absolute URL');
+export const WebhookUrl = sized(z.string(), { max: 2048 }).url('must be an absolute URL');
 
 /** A user-defined signing key, or omitted for a generated `whsec_` secret. */
-const SigningSecret = text().min(16, 'at least 16 characters').max(256);
+const SigningSecret = sized(text(), { min: 16, max: 256 });
 
 export const WebhookCreate = z
   .object({
@@ -317,7 +350,7 @@ export const WebhookCreate = z
       description: 'Admin only: the application that owns the webhook',
     }),
     url: WebhookUrl,
-    label: text().max(200).default(''),
+    label: sized(text(), { max: 200 }).default(''),
     method: z.enum(['POST', 'GET']).default('POST'),
     events: EventFilter.default([]),
     signature: z.enum(['standard-webhooks', 'hmac-sha256']).default('standard-webhooks'),
@@ -337,7 +370,7 @@ export const WebhookCreate = z
 export const WebhookPatch = z
   .object({
     url: WebhookUrl.optional(),
-    label: text().max(200).optional(),
+    label: sized(text(), { max: 200 }).optional(),
     method: z.enum(['POST', 'GET']).optional(),
     events: EventFilter.optional(),
     signature: z.enum(['standard-webhooks', 'hmac-sha256']).optional(),
@@ -465,7 +498,9 @@ export const Event = z
   .openapi('Event');
 
 export const EventListQuery = ListQuery.extend({
-  type: text().min(1).max(200).optional().openapi({ description: 'Only events of this type (exact)' }),
+  type: sized(text(), { min: 1, max: 200 })
+    .optional()
+    .openapi({ description: 'Only events of this type (exact)' }),
   entityType: entityType.optional().openapi({ description: 'Only events of this entity type' }),
   entityId: entityId
     .optional()

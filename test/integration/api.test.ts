@@ -108,6 +108,34 @@ describe('bad input gets a clear problem and changes nothing', () => {
     expect(trimmed.body.name).toBe('n'.repeat(198));
   });
 
+  test('lengths are counted in characters, as the document counts them, not in UTF-16 units', async () => {
+    const { app } = await appWithKey(admin);
+    const emoji = '\u{1F600}'; // one character, two UTF-16 units
+    const longest = await admin.patch(`/v1/applications/${app.id}`, { name: emoji.repeat(200) });
+    expect(longest.status).toBe(200);
+    expect([...longest.body.name]).toHaveLength(200);
+    const tooLong = await admin.patch(`/v1/applications/${app.id}`, { name: emoji.repeat(201) });
+    expectProblem(tooLong, 400);
+    expect(tooLong.body.errors[0]).toMatchObject({ path: 'body.name', message: 'at most 200 characters' });
+
+    // A secret of 8 such characters is 16 units but 8 characters: under the 16 the document asks.
+    const before = await counts();
+    const short = await admin.post('/v1/webhooks', {
+      url: receiver.url('/lengths'),
+      applicationId: app.id,
+      secret: emoji.repeat(8),
+    });
+    expectProblem(short, 400);
+    expect(short.body.errors[0]).toMatchObject({ path: 'body.secret', message: '16 to 256 characters' });
+    expect(await counts()).toEqual(before);
+    const created = await admin.post('/v1/webhooks', {
+      url: receiver.url('/lengths'),
+      applicationId: app.id,
+      secret: emoji.repeat(16),
+    });
+    expect(created.status).toBe(201);
+  });
+
   test('a PATCH that names no field is refused, with or without a body', async () => {
     const { app } = await appWithKey(admin);
     const webhook = await createWebhook(admin, { url: receiver.url('/patch'), applicationId: app.id });
