@@ -60,6 +60,8 @@ export interface ClusterOptions {
 const DYNAMIC_CONFIG = `# Written by test/cluster/topology.ts; the same settings as the embedded dev server.
 history.timerProcessorMaxTimeShift:
   - value: 10ms
+history.timerProcessorMaxPollRPS:
+  - value: 1000
 system.forceSearchAttributesCacheRefreshOnRead:
   - value: false
 system.enableActivityEagerExecution:
