@@ -34,21 +34,6 @@ const storable = (s: string) => NO_NUL.test(s) && !/\p{Cs}/u.test(s);
 /** Every free-text field of a request. */
 const text = () => z.string().regex(NO_NUL, UNSTORABLE).refine(storable, UNSTORABLE);
 
-/** A string's length in characters (code points), as JSON Schema's minLength and maxLength count it. */
-function characters(s: string): number {
-  let n = s.length;
-  for (let i = 0; i < s.length - 1; i++) {
-    const unit = s.charCodeAt(i);
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      const next = s.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        n--;
-        i++;
-      }
-    }
-  }
-  return n;
-}
 /**
  * A length limit in characters, in the document as minLength and maxLength. Not zod's .min and
  * .max: they count UTF-16 units, so a character beyond the BMP (an emoji) would count twice, and
@@ -59,10 +44,11 @@ function sized<T extends z.ZodString>(schema: T, limits: { min?: number; max: nu
   const message = min > 0 ? `${min} to ${max} characters` : `at most ${max} characters`;
   return schema
     .refine((s) => {
-      if (s.length < min) return false; // fewer units, fewer characters
-      if (s.length <= max && min === 0) return true; // no more characters than units
-      const n = characters(s);
-      return n >= min && n <= max;
+      // A character is one or two units: count characters only where the units leave it open.
+      if (s.length < min || s.length > 2 * max) return false;
+      if (s.length >= 2 * min && s.length <= max) return true;
+      const characters = [...s].length; // the string iterator walks code points
+      return characters >= min && characters <= max;
     }, message)
     .openapi({ ...(min > 0 ? { minLength: min } : {}), maxLength: max });
 }
