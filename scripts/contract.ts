@@ -14,7 +14,7 @@ import { startStack } from '../bench/stack';
 
 const ROOT = path.resolve(__dirname, '..');
 /** Pinned: a new Schemathesis release adds checks and changes generation, so upgrades are deliberate. */
-const SCHEMATHESIS_VERSION = '4.32.0';
+const SCHEMATHESIS_VERSION = '4.32.5';
 const VENV = path.join(ROOT, '.tools', 'schemathesis');
 const SCHEMATHESIS = path.join(VENV, 'bin', 'schemathesis');
 

@@ -90,37 +90,30 @@ function refuseUnstorable(root: unknown, ctx: z.RefinementCtx): void {
   }
 }
 
-/** How deep the document spells out JsonValue (see jsonValueDocument). */
-const JSON_VALUE_DOCUMENTED_DEPTH = 4;
 type SchemaObject = Parameters<OpenAPIRegistry['registerComponent']>[2];
+const JSON_VALUE_REF = { $ref: '#/components/schemas/JsonValue' };
 /**
- * The document's JsonValue, by hand: zod-to-openapi writes a recursive (lazy) schema's null wrongly
- * (a oneOf that matches null twice, or loses it), and a recursive reference overflows Schemathesis's
- * generator now and then. So it is spelled out `depth` levels deep, and deeper values are any JSON
- * in the document; the server (refuseUnstorable) checks every level. openapi.ts registers it.
+ * The document's JsonValue, by hand (zod-to-openapi writes a recursive schema's null wrongly: a
+ * oneOf that matches null twice, or loses it): recursive, so that every level says what the server
+ * (refuseUnstorable) refuses. The nesting limit is in its description: JSON Schema cannot count
+ * levels of a recursive value. openapi.ts registers it.
  */
-function jsonValueDocument(depth: number): SchemaObject {
-  const inner = depth === 0 ? {} : jsonValueDocument(depth - 1);
-  return {
-    anyOf: [
-      { type: 'string', pattern: NO_NUL.source },
-      { type: 'number' },
-      { type: 'boolean' },
-      { type: 'null' },
-      { type: 'array', items: inner },
-      { type: 'object', additionalProperties: inner, ...propertyNames(NO_NUL) },
-    ],
-  };
-}
 export const JSON_VALUE_DOCUMENT: SchemaObject = {
-  description: `Any JSON value, nested at most ${JSON_MAX_DEPTH} levels, whose strings, keys included, contain no NUL and no unpaired surrogate (the server checks every level; this schema spells out the first ${JSON_VALUE_DOCUMENTED_DEPTH})`,
-  ...jsonValueDocument(JSON_VALUE_DOCUMENTED_DEPTH),
+  description: `Any JSON value, nested at most ${JSON_MAX_DEPTH} levels, whose strings, keys included, contain no NUL and no unpaired surrogate`,
+  anyOf: [
+    { type: 'string', pattern: NO_NUL.source },
+    { type: 'number' },
+    { type: 'boolean' },
+    { type: 'null' },
+    { type: 'array', items: JSON_VALUE_REF },
+    { type: 'object', additionalProperties: JSON_VALUE_REF, ...propertyNames(NO_NUL) },
+  ],
 };
 /** Entity and event data (JSONB refuses NUL and unpaired surrogates with an error: the schema refuses them first, by field). */
 const JsonValue = z
   .unknown()
   .superRefine((value, ctx) => refuseUnstorable(value, ctx))
-  .openapi({ $ref: '#/components/schemas/JsonValue' } as object);
+  .openapi(JSON_VALUE_REF as object);
 const JsonObject = z.record(text(), JsonValue).openapi(propertyNames(NO_NUL));
 
 /**
