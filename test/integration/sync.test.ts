@@ -1,5 +1,15 @@
+import { workflowIds } from '../../workflows/shared';
+import { cancelSyncUpdate, pauseSyncUpdate, resumeSyncUpdate } from '../../workflows/sync';
 import { type ApiClient, type ApiResponse, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook } from '../support/fixtures';
+import {
+  activityEnded,
+  activityScheduled,
+  type HistoryEvent,
+  historyOfAllRuns,
+  indexOf,
+  updateAccepted,
+} from '../support/history';
 import { spawnWorker, stopChild } from '../support/processes';
 import { type Receiver, startReceiver } from '../support/receiver';
 import { type Stack, startStack } from '../support/stack';
@@ -35,6 +45,24 @@ async function seedPersons(prefix: string, count: number, scopes: string[]) {
     }),
   );
   return ids;
+}
+
+/** A sync's send: one request (paced), or a chunk of them (interval 0). */
+const isSend = (e: HistoryEvent) =>
+  activityScheduled('sendDelivery')(e) || activityScheduled('sendSyncChunk')(e);
+
+/**
+ * Waits until a sync that waits for its paused webhook has tried to send again (after its bounded
+ * wait, a second or more) and been answered: a gate that let it through would have sent by then.
+ */
+async function triedAgainWhileWaiting(syncId: string): Promise<void> {
+  const workflowId = workflowIds.sync(syncId);
+  const from = (await historyOfAllRuns(stack.api.context.temporal, workflowId)).length;
+  await eventually(async () => {
+    const events = await historyOfAllRuns(stack.api.context.temporal, workflowId);
+    const again = indexOf(events, isSend, from);
+    return again >= 0 && activityEnded(events, again);
+  }, 30_000);
 }
 
 function syncBodies(path: string) {
@@ -108,15 +136,24 @@ test('a paused sync sends nothing while paused, finishes after resume; a cancell
   await eventually(async () => receiver.on('/spause').length >= 20);
   const paused = await key.post(`/v1/syncs/${sync.id}/pause`);
   expect(paused.body.status).toBe('paused');
-  await new Promise((r) => setTimeout(r, 300)); // a request already started may still land
+  // The request under way when the pause came lands and is recorded; then nothing runs.
+  const workflow = stack.api.context.temporal.workflow.getHandle(workflowIds.sync(sync.id));
+  await eventually(async () => (await workflow.describe()).raw.pendingActivities?.length === 0);
   const atPause = receiver.on('/spause').length;
-  await new Promise((r) => setTimeout(r, 2_000));
-  expect(receiver.on('/spause').length).toBe(atPause);
   expect((await key.get(`/v1/syncs/${sync.id}`)).body.status).toBe('paused');
+  expect(receiver.on('/spause').length).toBe(atPause);
   expect((await key.post(`/v1/syncs/${sync.id}/resume`)).body.status).toBe('running');
   const done = await finished(key, sync.id);
   expect(done).toMatchObject({ status: 'completed', sent: 150, total: 150 });
   expect(new Set(syncBodies('/spause').map((b) => b.entity.id)).size).toBe(150);
+  // The history says it whatever the time between: no request was begun from pause to resume.
+  const events = await historyOfAllRuns(stack.api.context.temporal, workflowIds.sync(sync.id));
+  const pausedAt = indexOf(events, updateAccepted(pauseSyncUpdate.name));
+  const resumedAt = indexOf(events, updateAccepted(resumeSyncUpdate.name), pausedAt);
+  expect(pausedAt).toBeGreaterThan(0);
+  expect(resumedAt).toBeGreaterThan(pausedAt);
+  const sentWhilePaused = events.slice(pausedAt, resumedAt).filter(activityScheduled('sendDelivery'));
+  expect(sentWhilePaused.map((e) => e.eventId)).toEqual([]);
 
   const other = await createWebhook(key, { url: receiver.url('/scancel'), syncIntervalMs: 50 });
   const toCancel = (await key.post(`/v1/webhooks/${other.id}/syncs`, {})).body;
@@ -124,11 +161,17 @@ test('a paused sync sends nothing while paused, finishes after resume; a cancell
   expect((await key.post(`/v1/syncs/${toCancel.id}/cancel`)).body.status).toBe('cancelled');
   const cancelled = await finished(key, toCancel.id);
   expect(cancelled.status).toBe('cancelled');
-  await new Promise((r) => setTimeout(r, 500));
-  const count = receiver.on('/scancel').length;
-  await new Promise((r) => setTimeout(r, 1_000));
-  expect(receiver.on('/scancel').length).toBe(count);
-  expect(count).toBeLessThan(150);
+  // Closed, the sync has no request under way (it waits for the one it began), and begins none.
+  const cancelledWorkflow = stack.api.context.temporal.workflow.getHandle(workflowIds.sync(toCancel.id));
+  await eventually(async () => (await cancelledWorkflow.describe()).status.name !== 'RUNNING');
+  const cancelledHistory = await historyOfAllRuns(stack.api.context.temporal, workflowIds.sync(toCancel.id));
+  const cancelAt = indexOf(cancelledHistory, updateAccepted(cancelSyncUpdate.name));
+  expect(cancelAt).toBeGreaterThan(0);
+  const sentAfterCancel = cancelledHistory.slice(cancelAt).filter(activityScheduled('sendDelivery'));
+  expect(sentAfterCancel.map((e) => e.eventId)).toEqual([]);
+  const sends = cancelledHistory.filter(activityScheduled('sendDelivery')).length;
+  expect(receiver.on('/scancel')).toHaveLength(sends);
+  expect(sends).toBeLessThan(150);
   expect((await key.post(`/v1/syncs/${toCancel.id}/resume`)).status).toBe(409);
 });
 
@@ -162,7 +205,7 @@ test('while its webhook is paused the sync waits, then goes on after the webhook
   await key.post(`/v1/webhooks/${webhook.id}/pause`);
   await eventually(async () => (await key.get(`/v1/syncs/${sync.id}`)).body.status === 'waiting');
   const atPause = receiver.on('/swait').length;
-  await new Promise((r) => setTimeout(r, 1_500));
+  await triedAgainWhileWaiting(sync.id);
   expect(receiver.on('/swait').length).toBe(atPause);
   await key.post(`/v1/webhooks/${webhook.id}/resume`);
   const done = await finished(key, sync.id);
@@ -244,7 +287,7 @@ test('at interval 0 a sync sends in chunks: each entity once, a refused one retr
     await key.post(`/v1/webhooks/${webhook.id}/pause`);
     await eventually(async () => (await key.get(`/v1/syncs/${sync.id}`)).body.status === 'waiting', 30_000);
     const atPause = receiver.on('/szero').length;
-    await new Promise((r) => setTimeout(r, 1_000));
+    await triedAgainWhileWaiting(sync.id);
     expect(receiver.on('/szero').length).toBe(atPause);
     await key.post(`/v1/webhooks/${webhook.id}/resume`);
     const done = await finished(key, sync.id);
