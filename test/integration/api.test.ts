@@ -1,23 +1,10 @@
 import http from 'node:http';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
-import { type ApiClient, type ApiResponse, apiClient, eventually } from '../support/client';
+import { type ApiResponse, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
-
-beforeAll(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+useStack();
 
 async function counts() {
   const { rows } = await stack.pool.query(

@@ -1,24 +1,11 @@
 // Many events at once: POST /v1/events/batch (up to 500 in one transaction, one result per event,
 // all or none), and single publishes under way together, which share statements.
-import { type ApiClient, apiClient, eventually } from '../support/client';
+import { apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
-
-beforeAll(async () => {
-  // A small single-event limit, so an oversized event inside a batch is cheap to build.
-  stack = await startStack({ env: { HERALD_MAX_PAYLOAD_BYTES: '4096' } });
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+// A small single-event limit, so an oversized event inside a batch is cheap to build.
+useStack({ env: { HERALD_MAX_PAYLOAD_BYTES: '4096' } });
 
 const eventRows = async () => Number((await stack.pool.query('SELECT count(*) AS n FROM events')).rows[0].n);
 

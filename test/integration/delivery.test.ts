@@ -2,20 +2,12 @@ import { createHmac } from 'node:crypto';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
 let key: ApiClient;
 let scope: string;
 
-beforeAll(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
-});
+useStack();
 
 // Each test gets an application of its own that sees only its own scope, so one test's events
 // never fan out to another test's webhooks.
@@ -29,10 +21,6 @@ beforeEach(async () => {
 });
 const event = (id: string, extra: Record<string, unknown> = {}) =>
   personEvent(id, { scopes: [scope], ...extra });
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
 
 /** Each test gets its own path on the receiver, so tests do not see each other's requests. */
 let pathCounter = 0;

@@ -1,23 +1,10 @@
 // GET /v1/events: the latest events for the publishing side (admin, publisher keys), newest
 // first, each with its fan-out, by type or by entity, keyset-paginated.
-import { type ApiClient, apiClient } from '../support/client';
+import { apiClient } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
-
-beforeAll(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+useStack();
 
 test('lists events newest first with their fan-out, by type and by entity, page by page', async () => {
   const { token } = await appWithKey(admin, { entityTypes: ['person'], scopes: ['org:1'] });

@@ -1,8 +1,7 @@
 import { KEY_SCOPES, PUBLISHER_SCOPES } from '../../src/api/schemas';
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
 /**
  * Tenant isolation over every route of the contract: with no key (401), with a key lacking the
@@ -260,9 +259,6 @@ const ROUTES: Record<string, RouteCase> = {
   },
 };
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
 let owner: ApiClient;
 let ids: Ids;
 let strangerToken: string;
@@ -297,11 +293,9 @@ async function tokensLacking(scopes: Scope[]): Promise<string[]> {
   return tokens;
 }
 
+// Every route gets a bad token: far more than the failed tokens an address may send a minute.
+useStack({ env: { HERALD_AUTH_FAILURES_PER_MINUTE: '0' } });
 beforeAll(async () => {
-  // Every route gets a bad token: far more than the failed tokens an address may send a minute.
-  stack = await startStack({ env: { HERALD_AUTH_FAILURES_PER_MINUTE: '0' } });
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
   const ownerApp = await appWithKey(admin, { entityTypes: ['person'], scopes: ['owner'] });
   ownerToken = ownerApp.token;
   owner = apiClient(stack.api.url, ownerToken);
@@ -351,10 +345,6 @@ beforeAll(async () => {
       return { key, method: method.toUpperCase(), route: ROUTES[key] };
     }),
   );
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
 });
 
 /** One request; a stream's answer is its status and headers, not a body that never ends. */

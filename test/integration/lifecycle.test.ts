@@ -2,12 +2,9 @@
 // public API against real Temporal and PostgreSQL. Each test names the finding it covers.
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
 let key: ApiClient;
 let scope: string;
 
@@ -15,15 +12,7 @@ let scope: string;
 const POLICY_DELAYS = [100, 200, 400];
 const MAX_ATTEMPTS = 4;
 
-beforeAll(async () => {
-  stack = await startStack({ env: { HERALD_OUTAGE_MAX_MS: '3000' } });
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+useStack({ env: { HERALD_OUTAGE_MAX_MS: '3000' } });
 
 let counter = 0;
 beforeEach(async () => {

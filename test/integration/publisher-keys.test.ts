@@ -6,24 +6,12 @@ import { hashToken } from '../../src/api/auth';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { createSecretCipher, generateEncryptionKey } from '../../src/secret-cipher';
-import { type ApiClient, apiClient } from '../support/client';
+import { apiClient } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { emptyDatabase, type Stack, startStack } from '../support/stack';
+import { emptyDatabase } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
-
-beforeAll(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+useStack();
 
 test('a publisher key publishes and writes entities as its scopes allow; its token is shown once and stored hashed', async () => {
   const created = await admin.post('/v1/publisher-keys', { name: 'host system', scopes: ['events:publish'] });

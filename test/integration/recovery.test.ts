@@ -2,26 +2,16 @@
 // a time window, with progress; the receiver gets the same events (the same webhook-id) again.
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
 let key: ApiClient;
 
+useStack();
 beforeAll(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
   key = apiClient(
     stack.api.url,
     (await appWithKey(admin, { entityTypes: ['person'], scopes: ['rec'] })).token,
   );
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
 });
 
 test('recover redelivers every failed delivery of the window once, with progress, and the receiver gets the same events', async () => {

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { PurgeResult } from '../../activities/retention';
 import { RETENTION_SCHEDULE_ID } from '../../src/temporal/schedules';
-import { type ApiClient, apiClient, eventually } from '../support/client';
+import { apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
 /**
  * Retention: finished deliveries (with their attempts) and events left without deliveries are
@@ -13,19 +13,7 @@ import { type Stack, startStack } from '../support/stack';
  * `herald-retention` schedule starts. Anything not yet delivered stays, however old.
  */
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
-
-beforeAll(async () => {
-  stack = await startStack({ env: { HERALD_RETENTION_DAYS: '30' } });
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+useStack({ env: { HERALD_RETENTION_DAYS: '30' } });
 
 async function exists(table: 'events' | 'deliveries' | 'attempts', column: string, id: string) {
   const { rows } = await stack.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE ${column} = $1`, [

@@ -1,19 +1,8 @@
 import { apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
-let stack: Stack;
-let receiver: Receiver;
-
-beforeAll(async () => {
-  stack = await startStack();
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+useStack();
 
 test('health and readiness answer once Postgres and Temporal are reachable', async () => {
   const open = apiClient(stack.api.url);
@@ -24,7 +13,6 @@ test('health and readiness answer once Postgres and Temporal are reachable', asy
 });
 
 test('a published event goes through a Temporal workflow whose activity writes the attempt to Postgres', async () => {
-  const admin = apiClient(stack.api.url, stack.adminToken);
   const { token } = await appWithKey(admin);
   const key = apiClient(stack.api.url, token);
   const webhook = await createWebhook(key, { url: receiver.url('/smoke') });

@@ -2,24 +2,15 @@ import ipaddr from 'ipaddr.js';
 import { createHttpSender } from '../../src/delivery/http-sender';
 import { type ApiClient, apiClient } from '../support/client';
 import { appWithKey, createWebhook } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
+
+let key: ApiClient;
 
 // The default policy: no network is allowed, as in production. http stays allowed so that the
 // checks below are about addresses, not schemes.
-let stack: Stack;
-let receiver: Receiver;
-let key: ApiClient;
-
+useStack({ env: { HERALD_ALLOWED_NETWORKS: '' } });
 beforeAll(async () => {
-  stack = await startStack({ env: { HERALD_ALLOWED_NETWORKS: '' } });
-  receiver = await startReceiver();
-  const admin = apiClient(stack.api.url, stack.adminToken);
   key = apiClient(stack.api.url, (await appWithKey(admin)).token);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
 });
 
 test('a name that resolves to loopback is blocked where it is dialled, and recorded as blocked', async () => {

@@ -2,28 +2,18 @@
 // and its attempts' latency per bucket, after real deliveries to a real receiver.
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
 let key: ApiClient;
 const scope = 'stats';
 
+// Delays up to a minute, so a 503 with Retry-After keeps its delivery retrying through the test.
+useStack({ env: { HERALD_RETRY_MAX_INTERVAL_MS: '60000' } });
 beforeAll(async () => {
-  // Delays up to a minute, so a 503 with Retry-After keeps its delivery retrying through the test.
-  stack = await startStack({ env: { HERALD_RETRY_MAX_INTERVAL_MS: '60000' } });
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
   key = apiClient(
     stack.api.url,
     (await appWithKey(admin, { entityTypes: ['person'], scopes: [scope] })).token,
   );
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
 });
 
 const SLOW_MS = 80;

@@ -11,22 +11,9 @@ import {
   updateAccepted,
 } from '../support/history';
 import { spawnWorker, stopChild } from '../support/processes';
-import { type Receiver, startReceiver } from '../support/receiver';
-import { type Stack, startStack } from '../support/stack';
+import { admin, receiver, stack, useStack } from '../support/suite';
 
-let stack: Stack;
-let receiver: Receiver;
-let admin: ApiClient;
-
-beforeAll(async () => {
-  stack = await startStack({ env: { HERALD_SYNC_HISTORY_LIMIT: '300' } });
-  receiver = await startReceiver();
-  admin = apiClient(stack.api.url, stack.adminToken);
-});
-afterAll(async () => {
-  await stack?.stop();
-  await receiver?.close();
-});
+useStack({ env: { HERALD_SYNC_HISTORY_LIMIT: '300' } });
 
 /** Creates `count` persons in `scope` through the API, a few requests at a time. */
 async function seedPersons(prefix: string, count: number, scopes: string[]) {
