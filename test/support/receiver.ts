@@ -29,6 +29,9 @@ export async function startReceiver(host = '127.0.0.1') {
   const requests: ReceivedRequest[] = [];
   let reply: (req: ReceivedRequest, index: number) => Reply = () => ({});
   const waiters: { count: number; resolve: () => void }[] = [];
+  // Requests received and not yet answered, by path, and the most there have been at once.
+  const open = new Map<string, number>();
+  const peaks = new Map<string, number>();
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -44,6 +47,10 @@ export async function startReceiver(host = '127.0.0.1') {
         receivedAt: Date.now(),
       };
       const index = requests.push(received) - 1;
+      const path = received.path;
+      open.set(path, (open.get(path) ?? 0) + 1);
+      peaks.set(path, Math.max(peaks.get(path) ?? 0, open.get(path) ?? 0));
+      res.once('close', () => open.set(path, (open.get(path) ?? 1) - 1));
       for (const w of waiters.filter((w) => requests.length >= w.count)) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
@@ -71,6 +78,10 @@ export async function startReceiver(host = '127.0.0.1') {
     },
     on(path: string) {
       return requests.filter((r) => r.path === path);
+    },
+    /** The most requests to `path` that were received and not yet answered at one time. */
+    peakInFlight(path: string) {
+      return peaks.get(path) ?? 0;
     },
     /** Resolves once `count` requests have arrived in all, or rejects after `timeoutMs`. */
     waitFor(count: number, timeoutMs = 30_000): Promise<void> {
