@@ -21,7 +21,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { startsInFlight, workflowTaskSlots } from '../src/temporal/task-slots';
 import type { RecordsTarget } from './floor';
-import { lanes, quantile, request } from './http';
+import { busiestSecond, lanes, quantile, request } from './http';
 import {
   coresBusySince,
   cpuSeconds,
@@ -761,17 +761,6 @@ async function account(
     e2eMs: latencySummary(e2e),
     busiestSecond: busiestSecond(arrivals),
   };
-}
-
-/** The most first arrivals in any one-second window (receiver clock): what a throttle must bound. */
-function busiestSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i] - sorted[j] >= 1_000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
 }
 
 async function createWebhooks(

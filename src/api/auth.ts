@@ -4,7 +4,7 @@ import type { Pool } from '../db/pool';
 import { findCredentialByTokenHash } from '../db/queries/credentials';
 import { ForbiddenError, NotFoundError, UnauthorizedError } from '../errors';
 import { createAuthFailureLimiter } from './rate-limit';
-import { type KEY_SCOPES, PUBLISHER_SCOPES } from './schemas';
+import { type KEY_SCOPES, PUBLISHER_SCOPES } from './vocabulary';
 
 export type KeyScope = (typeof KEY_SCOPES)[number];
 export type PublisherScope = (typeof PUBLISHER_SCOPES)[number];

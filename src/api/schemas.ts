@@ -1,24 +1,9 @@
 import { extendZodWithOpenApi, type OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { ACTIONS, DELIVERY_STATUSES, KEY_SCOPES, PUBLISHER_SCOPES } from './vocabulary';
 
 // Lets every schema below carry its OpenAPI name and examples: one source for types, validation and docs.
 extendZodWithOpenApi(z);
-
-/** What an application key may hold: its own application's webhooks, deliveries and syncs. */
-export const KEY_SCOPES = ['webhooks:read', 'webhooks:write', 'deliveries:read', 'sync:run'] as const;
-/** What a publisher key (the host system's, attached to no application) may hold. */
-export const PUBLISHER_SCOPES = ['events:publish', 'entities:write'] as const;
-export const ACTIONS = ['created', 'updated', 'deleted', 'test', 'sync'] as const;
-/** A delivery's states; docs/lifecycle.md draws the transitions and names each one's writer. */
-export const DELIVERY_STATUSES = [
-  'pending',
-  'held',
-  'sending',
-  'retrying',
-  'succeeded',
-  'failed',
-  'cancelled',
-] as const;
 
 /** PostgreSQL stores no NUL character, in text or in JSONB. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the character this refuses.

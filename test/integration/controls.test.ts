@@ -1,6 +1,7 @@
 // Throttles and strict order (issue 15): enforced by the attempt gate for every kind of sending,
 // across all workers.
 import type { ChildProcess } from 'node:child_process';
+import { busiestSecond } from '../../bench/http';
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { createWebhook, personEvent } from '../support/fixtures';
 import { spawnWorker, stopChild } from '../support/processes';
@@ -24,17 +25,6 @@ afterAll(async () => {
   await stack?.stop();
   await receiver?.close();
 });
-
-/** The most requests in any one-second window. */
-function busiestSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i] - sorted[j] >= 1_000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
 
 /** When Herald started each request to the webhook (its attempts' `startedAt`), newest first. */
 async function requestStarts(key: ApiClient, webhookId: string): Promise<number[]> {

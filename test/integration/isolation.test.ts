@@ -1,4 +1,4 @@
-import { KEY_SCOPES, PUBLISHER_SCOPES } from '../../src/api/schemas';
+import { KEY_SCOPES, PUBLISHER_SCOPES } from '../../src/api/vocabulary';
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { appWithKey, createWebhook } from '../support/fixtures';
 import { admin, receiver, stack, useStack } from '../support/suite';

@@ -282,7 +282,7 @@ function KeyList<K extends ListedKey>(props: {
 /** The scopes of a new key, one checkbox each; their API errors beneath. */
 function ScopeChecks<S extends string>(props: {
   id: string;
-  all: S[];
+  all: readonly S[];
   value: S[];
   onChange: (scopes: S[]) => void;
   error: unknown;

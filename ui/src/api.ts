@@ -1,9 +1,11 @@
 // The one API client of the panel: the session token, JSON calls, problem+json errors and the
 // delivery stream. Its types come from the API's own zod schemas (type-only: nothing of the server
-// is bundled).
+// is bundled but its vocabulary, which imports nothing).
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 import type { z } from 'zod';
 import type * as schema from '../../src/api/schemas';
+
+export { DELIVERY_STATUSES, KEY_SCOPES, PUBLISHER_SCOPES } from '../../src/api/vocabulary';
 
 type Out<T extends z.ZodType> = z.output<T>;
 
@@ -11,11 +13,9 @@ export type Application = Out<typeof schema.Application>;
 export type Key = Out<typeof schema.Key>;
 export type KeyWithToken = Out<typeof schema.KeyWithToken>;
 export type KeyScope = Key['scopes'][number];
-export const KEY_SCOPES: KeyScope[] = ['webhooks:read', 'webhooks:write', 'deliveries:read', 'sync:run'];
 export type PublisherKey = Out<typeof schema.PublisherKey>;
 export type PublisherKeyWithToken = Out<typeof schema.PublisherKeyWithToken>;
 export type PublisherScope = PublisherKey['scopes'][number];
-export const PUBLISHER_SCOPES: PublisherScope[] = ['events:publish', 'entities:write'];
 export type HeraldEvent = Out<typeof schema.Event>;
 export type Entity = Out<typeof schema.Entity>;
 /** `secret` only in the answers to create and rotate-secret. */
@@ -30,15 +30,6 @@ export type Attempt = Out<typeof schema.Attempt>;
 export type DeliveryDetail = Out<typeof schema.DeliveryDetail>;
 export type WebhookStats = Out<typeof schema.WebhookStats>;
 export type StatsWindow = WebhookStats['window'];
-export const DELIVERY_STATUSES: DeliveryStatus[] = [
-  'pending',
-  'held',
-  'sending',
-  'retrying',
-  'succeeded',
-  'failed',
-  'cancelled',
-];
 /** One `attempt` server-sent event of the delivery stream. */
 export interface AttemptNotice {
   webhookId: string;
