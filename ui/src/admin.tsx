@@ -1,6 +1,6 @@
 // The admin's own pages: applications (create, rename, access), their keys (create with scopes and
 // subject, the token shown once, revoke), publisher keys, the latest events and the entity browser.
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import {
   ApiError,
   type Application,
@@ -327,25 +327,38 @@ function FormActions({ label, error }: { label: string; error: unknown }) {
   );
 }
 
-function KeysPanel({ appId }: { appId: string }) {
-  const [keys, setKeys] = useState<Key[] | null>(null);
+/**
+ * A card of keys: the list (each revocable), a new key's token shown once, and the form that makes
+ * one: its name, its scopes, and any fields of its own (`fields`, whose values `body` adds).
+ */
+function KeysCard<K extends ListedKey, S extends string>(props: {
+  /** What a key is called, in lower case ("key", "publisher key"); labels and ids come from it. */
+  noun: string;
+  allScopes: readonly S[];
+  initialScopes: S[];
+  load: () => Promise<K[]>;
+  create: (body: Record<string, unknown>) => Promise<{ token: string }>;
+  revoke: (key: K) => Promise<void>;
+  detail?: (key: K) => string;
+  fields?: (error: unknown) => preact.JSX.Element;
+  body?: () => Record<string, unknown>;
+}) {
+  const Noun = props.noun[0].toUpperCase() + props.noun.slice(1);
+  const id = props.noun.replace(/ /g, '-');
+  const [keys, setKeys] = useState<K[] | null>(null);
   const [token, setToken] = useState('');
   const [name, setName] = useState('');
-  const [scopes, setScopes] = useState<KeyScope[]>([...KEY_SCOPES]);
-  const [subjectType, setSubjectType] = useState('');
-  const [subjectId, setSubjectId] = useState('');
+  const [scopes, setScopes] = useState<S[]>(props.initialScopes);
   const load = useAction();
   const create = useAction();
-  const reload = () => load.run(async () => setKeys((await api.keys(appId)).data));
+  const reload = () => load.run(async () => setKeys(await props.load()));
   useEffect(() => {
     reload();
-  }, [appId]);
+  }, [props.load]);
 
   const submit = async (e: Event) => {
     e.preventDefault();
-    const body: Record<string, unknown> = { name, scopes };
-    if (subjectType || subjectId) body.subject = { type: subjectType, id: subjectId };
-    const created = await create.run(() => api.createKey(appId, body));
+    const created = await create.run(() => props.create({ name, scopes, ...props.body?.() }));
     if (!created) return;
     setToken(created.token);
     setName('');
@@ -353,24 +366,23 @@ function KeysPanel({ appId }: { appId: string }) {
   };
 
   return (
-    <Section title="Keys" id="keys-title" class="card">
-      {token && <SecretNotice name="Key token" secret={token} onDismiss={() => setToken('')} />}
+    <Section title="Keys" id={`${id}s-title`} class="card">
+      {token && <SecretNotice name={`${Noun} token`} secret={token} onDismiss={() => setToken('')} />}
       <ErrorText error={load.error} />
       <KeyList
         keys={keys}
-        label="Keys"
-        detail={(k) => (k.subject ? ` · subject ${k.subject.type}/${k.subject.id}` : '')}
+        label={`${Noun}s`}
+        detail={props.detail}
         revoke={async (k) => {
-          await api.revokeKey(appId, k.id);
+          await props.revoke(k);
           reload();
         }}
-        focusAfter="key-name"
+        focusAfter={`${id}-name`}
       />
-
-      <form class="form" onSubmit={submit} noValidate aria-label="New key">
-        <h3>New key</h3>
+      <form class="form" onSubmit={submit} noValidate aria-label={`New ${props.noun}`}>
+        <h3>New {props.noun}</h3>
         <Field
-          id="key-name"
+          id={`${id}-name`}
           label="Key name"
           value={name}
           onInput={setName}
@@ -378,12 +390,35 @@ function KeysPanel({ appId }: { appId: string }) {
           path="name"
         />
         <ScopeChecks
-          id="key-scopes"
-          all={KEY_SCOPES}
+          id={`${id}-scopes`}
+          all={props.allScopes}
           value={scopes}
           onChange={setScopes}
           error={create.error}
         />
+        {props.fields?.(create.error)}
+        <FormActions label={`Create ${props.noun}`} error={create.error} />
+      </form>
+    </Section>
+  );
+}
+
+/** An application's keys, each optionally for one entity (its subject). */
+function KeysPanel({ appId }: { appId: string }) {
+  const [subjectType, setSubjectType] = useState('');
+  const [subjectId, setSubjectId] = useState('');
+  const load = useCallback(async () => (await api.keys(appId)).data, [appId]);
+  return (
+    <KeysCard<Key, KeyScope>
+      noun="key"
+      allScopes={KEY_SCOPES}
+      initialScopes={[...KEY_SCOPES]}
+      load={load}
+      create={(body) => api.createKey(appId, body)}
+      revoke={(k) => api.revokeKey(appId, k.id)}
+      detail={(k) => (k.subject ? ` · subject ${k.subject.type}/${k.subject.id}` : '')}
+      body={() => (subjectType || subjectId ? { subject: { type: subjectType, id: subjectId } } : {})}
+      fields={(error) => (
         <fieldset>
           <legend>Subject (optional)</legend>
           <p class="hint">A key for one entity: it sees only deliveries about that entity.</p>
@@ -393,7 +428,7 @@ function KeysPanel({ appId }: { appId: string }) {
               label="Entity type"
               value={subjectType}
               onInput={setSubjectType}
-              error={create.error}
+              error={error}
               path="subject.type"
               mono
             />
@@ -402,76 +437,35 @@ function KeysPanel({ appId }: { appId: string }) {
               label="Entity id"
               value={subjectId}
               onInput={setSubjectId}
-              error={create.error}
+              error={error}
               path="subject.id"
               mono
             />
           </div>
         </fieldset>
-        <FormActions label="Create key" error={create.error} />
-      </form>
-    </Section>
+      )}
+    />
   );
 }
 
+const loadPublisherKeys = async () => (await api.publisherKeys()).data;
+
 /** The host system's keys: they publish events and write entities, and belong to no application. */
 export function PublisherKeysPage() {
-  const [keys, setKeys] = useState<PublisherKey[] | null>(null);
-  const [token, setToken] = useState('');
-  const [name, setName] = useState('');
-  const [scopes, setScopes] = useState<PublisherScope[]>(['events:publish']);
-  const load = useAction();
-  const create = useAction();
-  const reload = () => load.run(async () => setKeys((await api.publisherKeys()).data));
-  useEffect(() => {
-    reload();
-  }, []);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    const created = await create.run(() => api.createPublisherKey({ name, scopes }));
-    if (!created) return;
-    setToken(created.token);
-    setName('');
-    reload();
-  };
   return (
     <>
       <div class="heading">
         <h1 tabIndex={-1}>Publisher keys</h1>
       </div>
       <p class="muted">Keys of the host system: they publish events and write entities.</p>
-      <Section title="Keys" id="publisher-keys-title" class="card">
-        {token && <SecretNotice name="Publisher key token" secret={token} onDismiss={() => setToken('')} />}
-        <ErrorText error={load.error} />
-        <KeyList
-          keys={keys}
-          label="Publisher keys"
-          revoke={async (k) => {
-            await api.revokePublisherKey(k.id);
-            reload();
-          }}
-          focusAfter="publisher-key-name"
-        />
-        <form class="form" onSubmit={submit} noValidate aria-label="New publisher key">
-          <h3>New publisher key</h3>
-          <Field
-            id="publisher-key-name"
-            label="Key name"
-            value={name}
-            onInput={setName}
-            error={create.error}
-            path="name"
-          />
-          <ScopeChecks
-            id="publisher-key-scopes"
-            all={PUBLISHER_SCOPES}
-            value={scopes}
-            onChange={setScopes}
-            error={create.error}
-          />
-          <FormActions label="Create publisher key" error={create.error} />
-        </form>
-      </Section>
+      <KeysCard<PublisherKey, PublisherScope>
+        noun="publisher key"
+        allScopes={PUBLISHER_SCOPES}
+        initialScopes={['events:publish']}
+        load={loadPublisherKeys}
+        create={(body) => api.createPublisherKey(body)}
+        revoke={(k) => api.revokePublisherKey(k.id)}
+      />
     </>
   );
 }
