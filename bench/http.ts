@@ -63,12 +63,15 @@ export function quantile(values: number[], q: number, sorted = false): number | 
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
 }
 
-/** The most of these times (ms) in any one-second window: what a throttle of n per second must bound by n. */
-export function busiestSecond(times: number[]): number {
+/**
+ * The most of these times (ms) within any window shorter than `windowMs`: at a throttle of n per
+ * second, at most n within any second.
+ */
+export function mostWithin(times: number[], windowMs = 1_000): number {
   const sorted = [...times].sort((a, b) => a - b);
   let most = 0;
   for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i] - sorted[j] >= 1_000) j++;
+    while (sorted[i] - sorted[j] >= windowMs) j++;
     most = Math.max(most, i - j + 1);
   }
   return most;

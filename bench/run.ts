@@ -21,7 +21,7 @@ import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { startsInFlight, workflowTaskSlots } from '../src/temporal/task-slots';
 import type { RecordsTarget } from './floor';
-import { busiestSecond, lanes, quantile, request } from './http';
+import { lanes, mostWithin, quantile, request } from './http';
 import {
   coresBusySince,
   cpuSeconds,
@@ -759,7 +759,7 @@ async function account(
     first,
     last,
     e2eMs: latencySummary(e2e),
-    busiestSecond: busiestSecond(arrivals),
+    busiestSecond: mostWithin(arrivals),
   };
 }
 

@@ -1,11 +1,11 @@
 // Throttles and strict order (issue 15): enforced by the attempt gate for every kind of sending,
 // across all workers.
 import type { ChildProcess } from 'node:child_process';
-import { busiestSecond } from '../../bench/http';
+import { mostWithin } from '../../bench/http';
 import { type ApiClient, apiClient, eventually } from '../support/client';
 import { createWebhook, personEvent } from '../support/fixtures';
 import { spawnWorker, stopChild } from '../support/processes';
-import { type Receiver, startReceiver } from '../support/receiver';
+import { type ReceivedRequest, type Receiver, startReceiver } from '../support/receiver';
 import { type Stack, startStack } from '../support/stack';
 
 let stack: Stack;
@@ -26,10 +26,33 @@ afterAll(async () => {
   await receiver?.close();
 });
 
-/** When Herald started each request to the webhook (its attempts' `startedAt`), newest first. */
-async function requestStarts(key: ApiClient, webhookId: string): Promise<number[]> {
+/** When Herald started each request to the webhook (its attempts' `startedAt`), by event id. */
+async function requestStarts(key: ApiClient, webhookId: string): Promise<Map<string, number>> {
   const { body } = await key.get(`/v1/webhooks/${webhookId}/deliveries?limit=100`);
-  return body.data.map((d: { lastAttempt: { startedAt: string } }) => Date.parse(d.lastAttempt.startedAt));
+  return new Map(
+    body.data.map((d: { eventId: string; lastAttempt: { startedAt: string } }) => [
+      d.eventId,
+      Date.parse(d.lastAttempt.startedAt),
+    ]),
+  );
+}
+
+/**
+ * The most requests the receiver got within any window that its clock can hold to Herald's rate:
+ * one second less the spread of the requests' transit times (arrival less start, matched by
+ * `webhook-id`, the event id) and a millisecond of rounding each side. A loaded machine delays some
+ * requests more than others, which bunches arrivals that Herald started a second apart.
+ */
+function mostArrivingWithin(received: ReceivedRequest[], starts: Map<string, number>) {
+  const transit = received.map((r) => r.receivedAt - starts.get(String(r.headers['webhook-id']))!);
+  const windowMs = 1_000 - (Math.max(...transit) - Math.min(...transit)) - 2;
+  return {
+    windowMs,
+    most: mostWithin(
+      received.map((r) => r.receivedAt),
+      windowMs,
+    ),
+  };
 }
 
 async function customer(scope: string, limits: Record<string, unknown> = {}) {
@@ -67,12 +90,13 @@ test('a webhook throttled to 5/s (its application’s default) gets at most 5 re
     60_000,
     50,
   );
-  // Herald holds its own starts to the rate: exactly, by the gate's lock (migration 018). The
-  // receiver's clock adds loopback and its own event loop, which the 10 % margin absorbs.
-  expect(busiestSecond(await requestStarts(key, webhook.id))).toBeLessThanOrEqual(5);
-  const events = receiver.on(path).map((r) => r.receivedAt);
-  expect(busiestSecond(events)).toBeLessThanOrEqual(5);
+  // Herald holds its own starts to the rate: exactly, by the gate's lock (migration 018); the
+  // receiver sees that rate as far as the requests' transit allows.
+  const eventStarts = await requestStarts(key, webhook.id);
+  expect(mostWithin([...eventStarts.values()])).toBeLessThanOrEqual(5);
+  expect(mostArrivingWithin(receiver.on(path), eventStarts).most).toBeLessThanOrEqual(5);
   // At 5/s, 30 requests cannot take less than about 6 s.
+  const events = receiver.on(path).map((r) => r.receivedAt);
   expect((Math.max(...events) - started) / 1000).toBeGreaterThanOrEqual(5);
 
   // A sync at interval 0 (16 lanes) is held to the same rate.
@@ -80,14 +104,17 @@ test('a webhook throttled to 5/s (its application’s default) gets at most 5 re
     await admin.put(`/v1/entities/person/ts-${i}`, { data: { i }, scopes: ['throttle'] });
   const sync = (await key.post(`/v1/webhooks/${webhook.id}/syncs`, {})).body;
   await eventually(async () => (await key.get(`/v1/syncs/${sync.id}`)).body.status === 'completed', 60_000);
-  const all = receiver.on(path).map((r) => r.receivedAt);
+  const all = receiver.on(path);
   // The 30 entities the events made and the 15 new ones (whose `created` events go too).
-  expect(receiver.on(path).filter((r) => JSON.parse(r.body).action === 'sync')).toHaveLength(45);
+  expect(all.filter((r) => JSON.parse(r.body).action === 'sync')).toHaveLength(45);
   const starts = await requestStarts(key, webhook.id);
-  expect(starts).toHaveLength(all.length);
-  expect(busiestSecond(starts)).toBeLessThanOrEqual(5);
-  expect(busiestSecond(all)).toBeLessThanOrEqual(5);
-  console.log(`throttle 5/s: ${all.length} requests, busiest second ${busiestSecond(all)}`);
+  expect(starts.size).toBe(all.length);
+  expect(mostWithin([...starts.values()])).toBeLessThanOrEqual(5);
+  const arriving = mostArrivingWithin(all, starts);
+  expect(arriving.most).toBeLessThanOrEqual(5);
+  console.log(
+    `throttle 5/s: ${all.length} requests, at most ${mostWithin([...starts.values()])} started in a second, ${arriving.most} arrived within ${arriving.windowMs} ms`,
+  );
 }, 120_000);
 
 test('maxInFlight 2: no more than two requests to the webhook are under way at once', async () => {
