@@ -119,13 +119,12 @@ test('finding 2: Retry-After 0 or a past date keeps retries at least the policy 
   for (const d of published.deliveries) {
     const failed = await ended(d.id, 'failed');
     expect(failed.attempts).toHaveLength(MAX_ATTEMPTS);
+    // By Herald's starts of the requests (the receiver's clock adds each request's transit), less a
+    // millisecond of rounding.
+    const starts = failed.attempts.map((a: { startedAt: string }) => Date.parse(a.startedAt));
+    for (const [i, gap] of gaps(starts).entries()) expect(gap).toBeGreaterThanOrEqual(POLICY_DELAYS[i] - 1);
   }
-  for (const p of [zero, past]) {
-    const arrivals = receiver.on(p).map((r) => r.receivedAt);
-    expect(arrivals).toHaveLength(MAX_ATTEMPTS);
-    for (const [i, gap] of gaps(arrivals).entries())
-      expect(gap).toBeGreaterThanOrEqual(POLICY_DELAYS[i] * 0.95);
-  }
+  for (const p of [zero, past]) expect(receiver.on(p)).toHaveLength(MAX_ATTEMPTS);
 });
 
 test('an attempt Herald cannot record is not retried (a data error) and the delivery fails with the reason', async () => {
