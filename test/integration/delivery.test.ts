@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { type ApiClient, apiClient, eventually } from '../support/client';
-import { appWithKey, createWebhook, personEvent } from '../support/fixtures';
+import { appWithKey, attemptGaps, createWebhook, personEvent } from '../support/fixtures';
 import { admin, receiver, stack, useStack } from '../support/suite';
 
 let key: ApiClient;
@@ -47,12 +47,6 @@ async function unowned(deliveryIds: string[]) {
     [deliveryIds],
   );
   return rows;
-}
-
-/** The time from each attempt's start to the next's, by Herald's clock (their `startedAt`). */
-function startGaps(attempts: { startedAt: string }[]): number[] {
-  const starts = attempts.map((a) => Date.parse(a.startedAt));
-  return starts.slice(1).map((t, i) => t - starts[i]);
 }
 
 async function deliveryOf(eventId: string) {
@@ -162,7 +156,7 @@ test('a receiver that fails three times then answers 200 gets 4 attempts with on
   expect(delivery.attempts[0].request.body).toBe(requests[0].body);
   // Backoff: each wait at least half the policy's delay (equal jitter), so attempts are spread out.
   // Timed by Herald's starts of the requests (the receiver's clock adds each request's transit).
-  const gaps = startGaps(delivery.attempts);
+  const gaps = attemptGaps(delivery.attempts);
   expect(gaps[0]).toBeGreaterThanOrEqual(50 - 1); // a millisecond of rounding
   expect(gaps[2]).toBeGreaterThanOrEqual(200 - 1);
   receiver.reply(() => ({}));
@@ -179,8 +173,8 @@ test('Retry-After on a 429 sets the next delay', async () => {
   expect(receiver.on(path)).toHaveLength(2);
   // The policy's own delay here is at most 1 s (HERALD_RETRY_MAX_INTERVAL_MS); Retry-After asked for 2 s,
   // and the cap keeps it at the maximum interval.
-  expect(startGaps(delivered.attempts)).toEqual([expect.any(Number)]);
-  expect(startGaps(delivered.attempts)[0]).toBeGreaterThanOrEqual(1_000 - 1);
+  expect(attemptGaps(delivered.attempts)).toEqual([expect.any(Number)]);
+  expect(attemptGaps(delivered.attempts)[0]).toBeGreaterThanOrEqual(1_000 - 1);
   receiver.reply(() => ({}));
 });
 

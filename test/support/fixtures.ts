@@ -29,3 +29,9 @@ export function personEvent(id = String(++counter), extra: Record<string, unknow
     ...extra,
   };
 }
+
+/** The time from each attempt's start to the next's, by Herald's clock (their `startedAt`). */
+export function attemptGaps(attempts: { startedAt: string }[]): number[] {
+  const starts = attempts.map((a) => Date.parse(a.startedAt));
+  return starts.slice(1).map((t, i) => t - starts[i]);
+}

@@ -48,8 +48,9 @@ export async function startReceiver(host = '127.0.0.1') {
       };
       const index = requests.push(received) - 1;
       const path = received.path;
-      open.set(path, (open.get(path) ?? 0) + 1);
-      peaks.set(path, Math.max(peaks.get(path) ?? 0, open.get(path) ?? 0));
+      const unanswered = (open.get(path) ?? 0) + 1;
+      open.set(path, unanswered);
+      peaks.set(path, Math.max(peaks.get(path) ?? 0, unanswered));
       res.once('close', () => open.set(path, (open.get(path) ?? 1) - 1));
       for (const w of waiters.filter((w) => requests.length >= w.count)) {
         waiters.splice(waiters.indexOf(w), 1);
